@@ -1,0 +1,118 @@
+# portscope — build, test, deps.
+#
+#   make            build build/portscope (installs missing deps first)
+#   make test       build and run every test (cmocka unit + BPF test_run + e2e)
+#   make deps       install build/test dependencies from Debian's archive
+#   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
+#   make V=1        print full commands
+
+BUILD    := build
+.DEFAULT_GOAL := all
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Wshadow -Wno-missing-field-initializers -std=gnu11 \
+	    -Iinclude -I$(BUILD) -Iuser -MMD -MP
+LDLIBS   := -lbpf -lelf -lz -lpcap
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
+	      -mcpu=v3 -Wno-unused-parameter -Ivmlinux -Iinclude -Ibpf -MMD -MP
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps test test-unit test-bpf test-e2e vmlinux clean
+
+# ---- dependencies ----------------------------------------------------------
+# Debian packages needed to build and test. `make`, `make test` install what
+# is missing (dpkg -s is a few ms per package, so the check is cheap).
+DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev \
+	      make gcc pkg-config
+DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+deps_missing = $(shell for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
+
+deps:
+	@missing="$(call deps_missing,$(DEPS))"; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	echo "deps: installing $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q --no-install-recommends $$missing || \
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }
+
+# Order-only prerequisite of the build: runs `make deps` only when needed.
+$(BUILD)/.deps-ok: Makefile
+	$(Q)[ -z "$(call deps_missing,$(DEPS))" ] || $(MAKE) --no-print-directory deps
+	$(Q)mkdir -p $(BUILD) && touch $@
+
+# ---- build -----------------------------------------------------------------
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.bpf.o)
+SKELS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.skel.h)
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(USER_SRCS:user/%.c=$(BUILD)/user/%.o)
+LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+
+all: $(BUILD)/portscope
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)/.deps-ok
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/.deps-ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/portscope: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+vmlinux: | $(BUILD)/.deps-ok
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# ---- tests -----------------------------------------------------------------
+TEST_CFLAGS := $(CFLAGS) -Itests/lib
+TLIB_OBJS   := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/lib/*.c))
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+BPFT_BINS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))
+
+$(BUILD)/tests/lib/%.o: tests/lib/%.c $(SKELS) | $(BUILD)/.deps-ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(SKELS) | $(BUILD)/.deps-ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/bpf/%.c $(SKELS) | $(BUILD)/.deps-ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TLIB_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS)
+	@bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The XDP observer: parse every arriving frame, count it per destination
+ * (proto, port), per 5-tuple flow and under a named reason. It never changes
+ * a packet's fate: always XDP_PASS.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "parse.bpf.h"
+
+#define EEXIST 17
+
+/* Set by the loader between open and load. */
+const volatile __u8 filter_ports = 0;	/* count only ports set in port_filter */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PS_PORTS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ps_port_key);
+	__type(value, struct ps_port_stats);
+} ports SEC(".maps");
+
+/* Shared LRU: one copy per flow, so memory does not scale with CPUs; a flow
+ * is normally handled on one CPU (RSS), so the atomic adds do not contend.
+ * max_entries is set by the loader (default PS_FLOWS_DEFAULT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_FLOWS_DEFAULT);
+	__type(key, struct ps_flow_key);
+	__type(value, struct ps_flow_stats);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} reasons SEC(".maps");
+
+/* Port filter bitmap: bit (port % 64) of word (port / 64). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536 / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} port_filter SEC(".maps");
+
+static __always_inline void count_reason(enum ps_reason r)
+{
+	__u32 key = r;
+	__u64 *v = bpf_map_lookup_elem(&reasons, &key);
+
+	if (v)
+		*v += 1;
+}
+
+/* Whole frame length; multi-buffer frames included where the kernel can say. */
+static __always_inline __u64 frame_len(struct xdp_md *ctx, void *data, void *data_end)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
+		return bpf_xdp_get_buff_len(ctx);
+	return data_end - data;
+}
+
+/* Coarse clock (jiffies resolution) where it exists: cheaper, and ages only
+ * need milliseconds. Both read CLOCK_MONOTONIC. */
+static __always_inline __u64 now_ns(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_ktime_get_coarse_ns))
+		return bpf_ktime_get_coarse_ns();
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline int port_wanted(__u16 port)
+{
+	__u32 word = port / 64;
+	__u64 *bits;
+
+	if (!filter_ports)
+		return 1;
+	bits = bpf_map_lookup_elem(&port_filter, &word);
+	return bits && (*bits & (1ULL << (port % 64)));
+}
+
+static __always_inline void count_port(const struct pkt_info *pi, __u64 len)
+{
+	struct ps_port_key key = {};
+	struct ps_port_stats *ps, zero = {};
+	__u8 f = pi->tcp_flags;
+
+	key.port = pi->key.dport;
+	key.proto = pi->key.proto;
+	ps = bpf_map_lookup_elem(&ports, &key);
+	if (!ps) {
+		bpf_map_update_elem(&ports, &key, &zero, BPF_NOEXIST);
+		ps = bpf_map_lookup_elem(&ports, &key);
+		if (!ps)
+			return;
+	}
+	ps->packets++;
+	ps->bytes += len;
+	if (pi->key.proto != IPPROTO_TCP)
+		return;
+	if ((f & (PS_TCP_SYN | PS_TCP_ACK)) == PS_TCP_SYN)
+		ps->syn++;
+	else if ((f & (PS_TCP_SYN | PS_TCP_ACK)) == (PS_TCP_SYN | PS_TCP_ACK))
+		ps->synack++;
+	if (f & PS_TCP_FIN)
+		ps->fin++;
+	if (f & PS_TCP_RST)
+		ps->rst++;
+}
+
+static __always_inline void count_flow(const struct pkt_info *pi, __u64 len)
+{
+	struct ps_flow_stats *fs, init = {};
+	__u32 f = pi->tcp_flags;
+	__u64 now = now_ns();
+	long err;
+
+	fs = bpf_map_lookup_elem(&flows, &pi->key);
+	if (!fs) {
+		init.packets = 1;
+		init.bytes = len;
+		init.first_ns = now;
+		init.last_ns = now;
+		init.tcp_flags = f;
+		err = bpf_map_update_elem(&flows, &pi->key, &init, BPF_NOEXIST);
+		if (!err) {
+			count_reason(PS_R_FLOW_NEW);
+			return;
+		}
+		/* -EEXIST: another CPU inserted it meanwhile; add to that one */
+		fs = err == -EEXIST ? bpf_map_lookup_elem(&flows, &pi->key) : NULL;
+		if (!fs) {
+			count_reason(PS_R_FLOW_INSERT_FAIL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&fs->packets, 1);
+	__sync_fetch_and_add(&fs->bytes, len);
+	fs->last_ns = now;
+	if ((fs->tcp_flags & f) != f)
+		__sync_fetch_and_or(&fs->tcp_flags, f);
+}
+
+SEC("xdp")
+int observe(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 len = frame_len(ctx, data, data_end);
+	struct hdr_cursor nh = {
+		.pos = data,
+		.data_end = data_end,
+		.ip_end = data_end,
+		.frame_len = len,
+	};
+	struct pkt_info pi = {};
+	enum ps_reason r, event;
+
+	r = parse_packet(&nh, &pi, &event);
+	if (event != PS_R_MAX)
+		count_reason(event);
+	if (r == PS_R_PARSED_OK && !port_wanted(pi.key.dport))
+		r = PS_R_PORT_FILTERED;
+	if (r == PS_R_PARSED_OK) {
+		count_port(&pi, len);
+		count_flow(&pi, len);
+	}
+	count_reason(r);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

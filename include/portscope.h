@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The ABI shared by the BPF programs (bpf/) and userspace (user/, tests/):
+ * map keys and values, the reason counters, limits.
+ *
+ * Only fixed-width types, explicit padding; keys are zeroed before filling
+ * so that hashing never reads garbage padding.
+ */
+#ifndef PORTSCOPE_H
+#define PORTSCOPE_H
+
+#ifdef __bpf__
+/* vmlinux.h provides __u8 … __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define PS_FLOWS_DEFAULT   65536	/* default flow table size */
+#define PS_PORTS_MAX       (2 * 65536)	/* every TCP and UDP port */
+#define PS_MAX_VLANS       2		/* 802.1Q, 802.1ad (QinQ) */
+#define PS_MAX_EXTHDRS     8		/* IPv6 extension headers walked */
+
+/* Per destination port and protocol: TCP/80 and UDP/80 are different keys. */
+struct ps_port_key {
+	__u16 port;	/* host byte order */
+	__u8 proto;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+
+/* Per-CPU value; userspace sums over possible CPUs. */
+struct ps_port_stats {
+	__u64 packets;
+	__u64 bytes;	/* whole frame length, Ethernet header included */
+	__u64 syn;	/* new connections: SYN without ACK */
+	__u64 synack;
+	__u64 fin;
+	__u64 rst;
+};
+
+/* A connection is its 5-tuple. IPv4 addresses live in addr[0]; rest zero. */
+struct ps_flow_key {
+	__u32 saddr[4];	/* network byte order */
+	__u32 daddr[4];
+	__u16 sport;	/* host byte order */
+	__u16 dport;
+	__u8 proto;
+	__u8 family;	/* 4 or 6 */
+	__u8 pad[2];
+};
+
+/* Shared (not per-CPU) LRU value, updated with atomic adds. */
+struct ps_flow_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_ns;	/* bpf_ktime_get_ns() at insert */
+	__u64 last_ns;
+	__u32 tcp_flags; /* OR of every TCP flags byte seen */
+	__u32 pad;
+};
+
+/* TCP flags byte (offset 13 of the header). */
+#define PS_TCP_FIN 0x01
+#define PS_TCP_SYN 0x02
+#define PS_TCP_RST 0x04
+#define PS_TCP_PSH 0x08
+#define PS_TCP_ACK 0x10
+#define PS_TCP_URG 0x20
+#define PS_TCP_ECE 0x40
+#define PS_TCP_CWR 0x80
+
+/*
+ * Reason counters. Every packet lands in exactly one *class* (the first
+ * block: the classes sum to the packets seen). *Events* (second block) are
+ * counted in addition to a packet's class.
+ */
+#define PS_REASONS(X)                                                        \
+	/* classes */                                                        \
+	X(PARSED_OK, "parsed_ok")	/* TCP/UDP with ports, counted */    \
+	X(PORT_FILTERED, "port_filtered") /* parsed, port not in filter */   \
+	X(RUNT, "runt")			/* < 14 bytes (loader only) */       \
+	X(TRUNC_ETH, "truncated_eth")                                        \
+	X(TRUNC_VLAN, "truncated_vlan")                                      \
+	X(TOO_MANY_VLANS, "too_many_vlans")                                  \
+	X(NON_IP, "non_ip")		/* other ethertypes */               \
+	X(ARP, "arp")                                                        \
+	X(TRUNC_IPV4, "truncated_ipv4")                                      \
+	X(BAD_IP_VERSION, "bad_ip_version")                                  \
+	X(BAD_IHL, "bad_ihl")		/* IHL < 5 */                        \
+	X(BAD_IP_LEN, "bad_ip_len")	/* tot_len/payload_len vs frame */   \
+	X(IPV4_FRAG_LATER, "ipv4_later_fragment")                            \
+	X(TRUNC_IPV6, "truncated_ipv6")                                      \
+	X(TRUNC_EXTHDR, "truncated_ipv6_exthdr")                             \
+	X(TOO_MANY_EXTHDRS, "too_many_ipv6_exthdrs")                         \
+	X(IPV6_FRAG_LATER, "ipv6_later_fragment")                            \
+	X(IPV6_NO_NEXT, "ipv6_no_next_header")                               \
+	X(TRUNC_TCP, "truncated_tcp")                                        \
+	X(BAD_TCP_DOFF, "bad_tcp_doff")	/* doff < 5 */                       \
+	X(TRUNC_UDP, "truncated_udp")                                        \
+	X(ICMP, "icmp")                                                      \
+	X(ICMPV6, "icmpv6")                                                  \
+	X(OTHER_L4, "other_l4")		/* any other IP protocol */          \
+	/* events */                                                         \
+	X(IPV4_FRAG_FIRST, "ipv4_first_fragment")                            \
+	X(IPV6_FRAG_FIRST, "ipv6_first_fragment")                            \
+	X(FLOW_NEW, "flow_inserts")	/* LRU evictions = inserts - size */ \
+	X(FLOW_INSERT_FAIL, "flow_insert_failed")
+
+#define PS_ENUM_ENTRY(id, name) PS_R_##id,
+enum ps_reason {
+	PS_REASONS(PS_ENUM_ENTRY)
+	PS_R_MAX
+};
+#undef PS_ENUM_ENTRY
+
+#define PS_R_CLASS_LAST PS_R_OTHER_L4	/* classes are [0, CLASS_LAST] */
+
+#endif /* PORTSCOPE_H */

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* portscope: show how a port is demultiplexed. Subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+#include "log.h"
+#include "replay.h"
+
+#define PORTSCOPE_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: portscope COMMAND [options]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
+	      "  help           this help\n"
+	      "  version        print the version\n"
+	      "\n"
+	      "'portscope COMMAND --help' describes a command's options.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  sudo portscope replay capture.pcap --flows\n",
+	      f);
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "replay", cmd_replay },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	log_init(0);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("portscope %s\n", PORTSCOPE_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	pr_warn("unknown command '%s'; 'portscope help' lists them\n", argv[1]);
+	return EXIT_USAGE;
+}
