@@ -85,7 +85,7 @@ vmlinux: | $(BUILD)/.deps-ok
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 # ---- tests -----------------------------------------------------------------
-TEST_CFLAGS := $(CFLAGS) -Itests/lib
+TEST_CFLAGS := $(CFLAGS) -Itests/lib -Wno-unused-parameter
 TLIB_OBJS   := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/lib/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BPFT_BINS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))

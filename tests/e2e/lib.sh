@@ -1,0 +1,37 @@
+# Shared by the e2e suites: counters, checks, root/CI policy, cleanup.
+# Each suite sources this, runs checks, and ends with `finish`, which prints
+# "N passed, N failed" and exits non-zero on any failure.
+PS=${PS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/portscope}
+PASSED=0 FAILED=0
+
+ok()   { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
+bad()  { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
+# check NAME COMMAND...: passes when the command succeeds
+check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; }
+
+# Suites need root (BPF, namespaces). Outside CI a non-root run is skipped;
+# in CI (CI=true) a suite that cannot run fails.
+need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	if [ "${CI:-}" = true ]; then bad "must run as root in CI"; finish; exit 1; fi
+	echo "skipped: needs root"; echo "0 passed, 0 failed"; exit 0
+}
+
+need_cmd() {
+	local c
+	for c; do
+		command -v "$c" >/dev/null && continue
+		bad "missing command $c (make deps installs it)"; finish; exit 1
+	done
+}
+
+# wait_for FILE PATTERN [TRIES]: poll a log for a line, 0.1 s apart.
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-50}; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
