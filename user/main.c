@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 
 	log_init(0);
 	if (argc < 2) {
-		usage(stderr);
+		pr_warn("no command given; 'portscope help' lists them\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -6,10 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-/* pcap/bpf.h (classic BPF) clashes with linux/bpf.h: take only the DLTs */
-#define PCAP_DONT_INCLUDE_PCAP_BPF_H
-#include <pcap/dlt.h>
-#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -79,35 +75,40 @@ static int link_supported(int dlt)
 	       dlt == DLT_RAW;
 }
 
-int replay_file(const char *path, struct observer *ob, struct replay_stats *rs)
+pcap_t *replay_open(const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, errbuf);
+	int dlt;
+
+	if (!pc) {
+		pr_warn("cannot read capture '%s': %s\n", path, errbuf);
+		return NULL;
+	}
+	dlt = pcap_datalink(pc);
+	if (!link_supported(dlt)) {
+		pr_warn("capture '%s': link type %d (%s) is not supported (Ethernet, Linux cooked and raw IP are)\n",
+			path, dlt, pcap_datalink_val_to_name(dlt) ?: "unknown");
+		pcap_close(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+int replay_run(pcap_t *pc, struct observer *ob, struct replay_stats *rs)
+{
 	int prog_fd = bpf_program__fd(ob->skel->progs.observe);
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	u_char *frame;
 	uint32_t len;
-	pcap_t *pc;
-	int ret, err = 0;
+	int ret;
 
 	memset(rs, 0, sizeof(*rs));
-	pc = pcap_open_offline(path, errbuf);
-	if (!pc) {
-		pr_warn("cannot read capture '%s': %s\n", path, errbuf);
-		return -EINVAL;
-	}
 	rs->dlt = pcap_datalink(pc);
-	if (!link_supported(rs->dlt)) {
-		pr_warn("capture '%s': link type %s is not supported (Ethernet, Linux cooked and raw IP are)\n",
-			path, pcap_datalink_val_to_name(rs->dlt) ?: "unknown");
-		pcap_close(pc);
-		return -EINVAL;
-	}
 	frame = malloc(REPLAY_MAX_FRAME + ETH_HLEN);
-	if (!frame) {
-		pcap_close(pc);
+	if (!frame)
 		return -ENOMEM;
-	}
 	while ((ret = pcap_next_ex(pc, &h, &data)) == 1) {
 		rs->packets++;
 		if (h->caplen < h->len)
@@ -123,14 +124,13 @@ int replay_file(const char *path, struct observer *ob, struct replay_stats *rs)
 			pr_warn("test_run refused a %u-byte frame (record %llu): %s\n", len,
 				(unsigned long long)rs->packets, strerror(-ret));
 	}
-	if (ret == PCAP_ERROR) {
-		pr_warn("capture '%s' is damaged after %llu records: %s\n", path,
-			(unsigned long long)rs->packets, pcap_geterr(pc));
-		err = -EINVAL;
-	}
 	free(frame);
-	pcap_close(pc);
-	return err;
+	if (ret == PCAP_ERROR) {
+		pr_warn("capture is damaged after %llu records: %s\n",
+			(unsigned long long)rs->packets, pcap_geterr(pc));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -184,7 +184,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 	uint64_t v;
 
 	a->ro.top = 20;
-	while ((c = getopt_long(argc, argv, "fjn:s:p:F:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fjn:s:p:F:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a->ro.flows = 1; break;
 		case 'j': a->json = 1; break;
@@ -217,8 +218,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
+		case ':':
+			pr_warn("option '%s' needs a value\n", argv[optind - 1]);
+			return -EINVAL;
 		default:
-			fputs("Try 'portscope replay --help'.\n", stderr);
+			pr_warn("unknown option '%s'; see 'portscope replay --help'\n", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
@@ -239,6 +243,7 @@ int cmd_replay(int argc, char **argv)
 	struct replay_stats rs;
 	struct snapshot s = {};
 	struct map_fds fds;
+	pcap_t *pc;
 	int err;
 
 	if (parse_args(argc, argv, &a))
@@ -248,10 +253,17 @@ int cmd_replay(int argc, char **argv)
 		.ports = a.nports ? a.ports : NULL,
 		.nports = a.nports,
 	};
+	/* a bad file is refused before anything is loaded */
+	pc = replay_open(a.path);
+	if (!pc)
+		return EXIT_USAGE;
 	err = observer_load(&ob, &oo);
-	if (err)
+	if (err) {
+		pcap_close(pc);
 		return EXIT_FAIL;
-	err = replay_file(a.path, &ob, &rs);
+	}
+	err = replay_run(pc, &ob, &rs);
+	pcap_close(pc);
 	if (err) {
 		observer_destroy(&ob);
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;

@@ -4,6 +4,10 @@
 #define PS_REPLAY_H
 
 #include <stdint.h>
+/* pcap/bpf.h (classic BPF) clashes with linux/bpf.h: take only the DLTs */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/dlt.h>
+#include <pcap/pcap.h>
 #include "observer.h"
 
 struct replay_stats {
@@ -17,9 +21,11 @@ struct replay_stats {
 /* Largest frame test_run takes for XDP with fragments: 17 pages + linear. */
 #define REPLAY_MAX_FRAME (64 * 1024 + 8 * 1024)
 
-/* Every packet of `path` through the loaded observer. -EINVAL: bad file
- * (message printed); other negative errno: system failure. */
-int replay_file(const char *path, struct observer *ob, struct replay_stats *rs);
+/* Open a capture and check its link type; NULL (message printed) if unusable. */
+pcap_t *replay_open(const char *path);
+/* Every frame of the capture through the loaded observer. -EINVAL: damaged
+ * file (message printed); other negative errno: system failure. */
+int replay_run(pcap_t *pc, struct observer *ob, struct replay_stats *rs);
 /* One Ethernet frame through the observer; returns the XDP verdict or -errno. */
 int replay_frame(int prog_fd, const void *frame, uint32_t len);
 

@@ -31,7 +31,11 @@ ip netns exec "$NS" socat UDP6-RECVFROM:8080,fork,reuseaddr PIPE 2>/dev/null &
 PIDS+=($!)
 ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -i lo -w "$DIR/cap.pcap" 2>"$DIR/tcpdump.log" &
 PIDS+=($!)
+# the same traffic as Linux cooked v2 frames (tcpdump -i any)
+ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -i any -w "$DIR/any.pcap" 2>"$DIR/any.log" &
+PIDS+=($!)
 wait_for "$DIR/tcpdump.log" "listening on" || bad "tcpdump did not start"
+wait_for "$DIR/any.log" "listening on" || bad "tcpdump -i any did not start"
 for i in $(seq 50); do run bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && break; sleep 0.1; done
 
 # bounded traffic: 10 small + 2 large HTTP requests per family, 20 datagrams,
@@ -50,32 +54,38 @@ for i in 1 2 3; do
 	echo x | run socat - 'UDP6:[::1]:9' >/dev/null 2>&1
 done
 sleep 0.5
-kill -INT "${PIDS[2]}"; wait "${PIDS[2]}" 2>/dev/null
+kill -INT "${PIDS[2]}" "${PIDS[3]}"; wait "${PIDS[2]}" "${PIDS[3]}" 2>/dev/null
 [ -n "${KEEP:-}" ] && cp "$DIR/cap.pcap" "$KEEP"
 
-frames=$(tshark -r "$DIR/cap.pcap" 2>/dev/null | wc -l)
+# compare CAPTURE ADJUST: replay vs tshark; ADJUST is what replay's Ethernet
+# frame differs by from tshark's frame.len (cooked v2 header 20 -> 14: -6)
+compare() {
+local cap=$1 adj=$2 frames icmp icmp6
+echo "--- $(basename "$cap")"
+frames=$(tshark -r "$cap" 2>/dev/null | wc -l)
 check "capture holds traffic ($frames frames)" test "$frames" -gt 200
 
-"$PS" replay "$DIR/cap.pcap" --json --flows --top 0 >"$DIR/ps.json" 2>"$DIR/ps.err"
+"$PS" replay "$cap" --json --flows --top 0 >"$DIR/ps.json" 2>"$DIR/ps.err"
 check "replay exits 0" test $? -eq 0
 [ -s "$DIR/ps.err" ] && cat "$DIR/ps.err"
 
 # tshark's view of every frame: length, addresses, ports
-tshark -r "$DIR/cap.pcap" -o ip.defragment:FALSE -o ipv6.defragment:FALSE \
+tshark -r "$cap" -o ip.defragment:FALSE -o ipv6.defragment:FALSE \
 	-Y '(tcp or udp) and not icmp and not icmpv6' -T fields -E separator='|' -E occurrence=f \
 	-e frame.len -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst \
 	-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport >"$DIR/tshark.txt" 2>/dev/null
-icmp=$(tshark -r "$DIR/cap.pcap" -Y 'icmp' 2>/dev/null | wc -l)
-icmp6=$(tshark -r "$DIR/cap.pcap" -Y 'icmpv6' 2>/dev/null | wc -l)
+icmp=$(tshark -r "$cap" -Y 'icmp' 2>/dev/null | wc -l)
+icmp6=$(tshark -r "$cap" -Y 'icmpv6' 2>/dev/null | wc -l)
 
-python3 - "$DIR/ps.json" "$DIR/tshark.txt" "$frames" "$icmp" "$icmp6" >"$DIR/cmp.txt" <<'PY'
+python3 - "$DIR/ps.json" "$DIR/tshark.txt" "$frames" "$icmp" "$icmp6" "$adj" >"$DIR/cmp.txt" <<'PY'
 import collections, ipaddress, json, sys
 
 ps = json.load(open(sys.argv[1]))
-frames, icmp, icmp6 = map(int, sys.argv[3:6])
+frames, icmp, icmp6, adj = map(int, sys.argv[3:7])
 ref_ports, ref_flows = collections.Counter(), collections.Counter()
 for line in open(sys.argv[2]):
     ln, s4, s6, d4, d6, ts, td, us, ud = line.rstrip("\n").split("|")
+    ln = int(ln) + adj
     proto, sp, dp = ("tcp", ts, td) if ts else ("udp", us, ud)
     src = str(ipaddress.ip_address(s4 or s6))
     dst = str(ipaddress.ip_address(d4 or d6))
@@ -117,4 +127,8 @@ while read -r what a b; do
 	esac
 done <"$DIR/cmp.txt"
 check "comparison ran" test -s "$DIR/cmp.txt"
+}
+
+compare "$DIR/cap.pcap" 0
+compare "$DIR/any.pcap" -6
 finish
