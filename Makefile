@@ -34,12 +34,15 @@ endif
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
-# is missing (dpkg -s is a few ms per package, so the check is cheap).
+# is missing. "installed" is the status that counts: a removed package whose
+# config files remain still answers `dpkg -s`.
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev \
 	      make gcc pkg-config
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
-deps_missing = $(shell for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
+deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
+		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \
+		 for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }')
 
 deps:
 	@missing="$(call deps_missing,$(DEPS))"; \
