@@ -30,7 +30,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-unit test-bpf test-e2e vmlinux clean
+.PHONY: all deps deps-check test test-unit test-bpf test-e2e vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -52,10 +52,11 @@ deps:
 	apt-get install -y -q --no-install-recommends $$missing || \
 	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }
 
-# Order-only prerequisite of the build: runs `make deps` only when needed.
-$(BUILD)/.deps-ok: Makefile
+# Order-only prerequisite of every compile: checked on each run (one
+# dpkg-query), `make deps` only when something is missing.
+deps-check:
 	$(Q)[ -z "$(call deps_missing,$(DEPS))" ] || $(MAKE) --no-print-directory deps
-	$(Q)mkdir -p $(BUILD) && touch $@
+	$(Q)mkdir -p $(BUILD)
 
 # ---- build -----------------------------------------------------------------
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -67,7 +68,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 
 all: $(BUILD)/portscope
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)/.deps-ok
+$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | deps-check
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -75,7 +76,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/.deps-ok
+$(BUILD)/user/%.o: user/%.c $(SKELS) | deps-check
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -84,7 +85,7 @@ $(BUILD)/portscope: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-vmlinux: | $(BUILD)/.deps-ok
+vmlinux: | deps-check
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 # ---- tests -----------------------------------------------------------------
@@ -93,17 +94,17 @@ TLIB_OBJS   := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BPFT_BINS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))
 
-$(BUILD)/tests/lib/%.o: tests/lib/%.c $(SKELS) | $(BUILD)/.deps-ok
+$(BUILD)/tests/lib/%.o: tests/lib/%.c $(SKELS) | deps-check
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/unit/%.c $(SKELS) | $(BUILD)/.deps-ok
+$(BUILD)/tests/%.o: tests/unit/%.c $(SKELS) | deps-check
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/bpf/%.c $(SKELS) | $(BUILD)/.deps-ok
+$(BUILD)/tests/%.o: tests/bpf/%.c $(SKELS) | deps-check
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@

@@ -26,6 +26,6 @@
 #define NEXTHDR_DEST	60
 #define NEXTHDR_ICMP	58
 
-#define XDP_PACKET_HEADROOM 256
+#define EEXIST		17
 
 #endif /* PS_DEFS_BPF_H */

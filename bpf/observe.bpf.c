@@ -9,8 +9,6 @@
 #include <bpf/bpf_core_read.h>
 #include "parse.bpf.h"
 
-#define EEXIST 17
-
 /* Set by the loader between open and load. */
 const volatile __u8 filter_ports = 0;	/* count only ports set in port_filter */
 

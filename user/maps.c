@@ -160,19 +160,24 @@ static void sum_percpu(__u64 *out, const void *val, size_t n_u64, size_t per_cpu
 			out[i] += ((const __u64 *)p)[i];
 }
 
-static int read_reasons(int fd, struct snapshot *s, int ncpus)
+int reasons_read(int fd, __u64 *out)
 {
+	int ncpus = libbpf_num_possible_cpus();
 	struct map_dump d;
 	size_t i;
 	__u32 k;
-	int err = map_dump(fd, &d);
+	int err;
 
+	if (ncpus < 0)
+		return ncpus;
+	err = map_dump(fd, &d);
 	if (err)
 		return err;
+	memset(out, 0, PS_R_MAX * sizeof(*out));
 	for (i = 0; i < d.n; i++) {
 		k = ((__u32 *)d.keys)[i];
 		if (k < PS_R_MAX)
-			sum_percpu(&s->reasons[k], (char *)d.vals + i * d.val_stride, 1,
+			sum_percpu(&out[k], (char *)d.vals + i * d.val_stride, 1,
 				   d.val_stride / ncpus, ncpus);
 	}
 	map_dump_free(&d);
@@ -237,7 +242,7 @@ int snapshot_read(const struct map_fds *fds, struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 	if (ncpus < 0)
 		return ncpus;
-	err = read_reasons(fds->reasons, s, ncpus);
+	err = reasons_read(fds->reasons, s->reasons);
 	if (!err)
 		err = read_ports(fds->ports, s, ncpus);
 	if (!err)

@@ -46,6 +46,8 @@ void map_dump_free(struct map_dump *d);
 /* Force the per-key path (for tests and benchmarks). */
 extern int map_dump_no_batch;
 
+/* The reasons array, summed over CPUs, into out[PS_R_MAX]. */
+int reasons_read(int fd, __u64 *out);
 int snapshot_read(const struct map_fds *fds, struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 

@@ -401,9 +401,8 @@ static void test_flow_accumulates(void **state)
 	assert_int_equal(s.ports[0].st.syn, 1);
 	assert_int_equal(s.ports[0].st.fin, 1);
 	assert_int_equal(s.ports[0].st.rst, 1);
-	bpf_map_delete_elem(H.fds.flows, &s.flows[0].key);
-	bpf_map_delete_elem(H.fds.ports, &s.ports[0].key);
 	snapshot_free(&s);
+	assert_int_equal(harness_clear(&H), 0);
 }
 
 /* TCP/80 and UDP/80 are different ports. */
@@ -429,11 +428,8 @@ static void test_tcp_udp_same_number(void **state)
 	assert_int_equal(s.ports[1].key.port, 80);
 	assert_int_not_equal(s.ports[0].key.proto, s.ports[1].key.proto);
 	assert_int_equal(s.nflows, 2);
-	for (size_t i = 0; i < s.nports; i++)
-		bpf_map_delete_elem(H.fds.ports, &s.ports[i].key);
-	for (size_t i = 0; i < s.nflows; i++)
-		bpf_map_delete_elem(H.fds.flows, &s.flows[i].key);
 	snapshot_free(&s);
+	assert_int_equal(harness_clear(&H), 0);
 }
 
 /* Only ports in the filter are counted; others are passed and named. */

@@ -57,22 +57,12 @@ static void diff_reasons(struct harness *h, const struct snapshot *s, struct obs
 
 static int read_reasons(struct harness *h, struct observed *out)
 {
-	struct snapshot s = {};
-	struct map_dump d;
-	int ncpus = libbpf_num_possible_cpus();
-	size_t i, j, stride;
-	int err = map_dump(h->fds.reasons, &d);
+	struct snapshot s;
+	int err = reasons_read(h->fds.reasons, s.reasons);
 
-	if (err)
-		return err;
-	stride = d.val_stride / ncpus;
-	for (i = 0; i < d.n && i < PS_R_MAX; i++)
-		for (j = 0; j < (size_t)ncpus; j++)
-			s.reasons[((__u32 *)d.keys)[i]] +=
-				*(__u64 *)((char *)d.vals + i * d.val_stride + j * stride);
-	map_dump_free(&d);
-	diff_reasons(h, &s, out);
-	return 0;
+	if (!err)
+		diff_reasons(h, &s, out);
+	return err;
 }
 
 int harness_run_key(struct harness *h, const void *frame, size_t len,
@@ -104,10 +94,19 @@ int harness_run_key(struct harness *h, const void *frame, size_t len,
 	return 0;
 }
 
+static void clear_rows(struct harness *h, const struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nports; i++)
+		bpf_map_delete_elem(h->fds.ports, &s->ports[i].key);
+	for (i = 0; i < s->nflows; i++)
+		bpf_map_delete_elem(h->fds.flows, &s->flows[i].key);
+}
+
 int harness_run(struct harness *h, const void *frame, size_t len, struct observed *out)
 {
 	struct snapshot s;
-	size_t i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -122,10 +121,20 @@ int harness_run(struct harness *h, const void *frame, size_t len, struct observe
 		out->port = s.ports[0];
 	if (s.nflows)
 		out->flow = s.flows[0];
-	for (i = 0; i < s.nports; i++)
-		bpf_map_delete_elem(h->fds.ports, &s.ports[i].key);
-	for (i = 0; i < s.nflows; i++)
-		bpf_map_delete_elem(h->fds.flows, &s.flows[i].key);
+	clear_rows(h, &s);
+	snapshot_free(&s);
+	return 0;
+}
+
+int harness_clear(struct harness *h)
+{
+	struct snapshot s;
+	int err = snapshot_read(&h->fds, &s);
+
+	if (err)
+		return err;
+	clear_rows(h, &s);
+	memcpy(h->reasons, s.reasons, sizeof(h->reasons));
 	snapshot_free(&s);
 	return 0;
 }

@@ -37,6 +37,8 @@ int harness_run(struct harness *h, const void *frame, size_t len, struct observe
  */
 int harness_run_key(struct harness *h, const void *frame, size_t len,
 		    const struct ps_flow_key *key, struct observed *out);
+/* Empty the port and flow tables and take the reasons as the new base. */
+int harness_clear(struct harness *h);
 void harness_close(struct harness *h);
 
 /* Tests must not skip in CI: 1 when running as root can load BPF. */
