@@ -16,7 +16,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wshadow -Wno-missing-field-initializers -std=gnu11 \
 	    -Iinclude -I$(BUILD) -Iuser -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lpcap
+LDLIBS   := -lbpf -lelf -lz -lpcap -lmnl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
 	      -mcpu=v3 -Wno-unused-parameter -Ivmlinux -Iinclude -Ibpf -MMD -MP
 
@@ -36,7 +36,7 @@ endif
 # Debian packages needed to build and test. `make`, `make test` install what
 # is missing. "installed" is the status that counts: a removed package whose
 # config files remain still answers `dpkg -s`.
-DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev \
+DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
 	      make gcc pkg-config
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
@@ -113,7 +113,14 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TLIB_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS)
+# Test programs that stand in for servers and clients (plain C, no libbpf).
+TOOL_BINS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/tools/%: tests/tools/%.c | deps-check
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -std=gnu11 $< -o $@
+
+test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 	@bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
 
 clean:

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
+#include "groups.h"
 #include "replay.h"
 
 #define PORTSCOPE_VERSION "0.1.0"
@@ -13,13 +14,15 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
+	      "  groups         list SO_REUSEPORT groups, members and their processes\n"
 	      "  help           this help\n"
 	      "  version        print the version\n"
 	      "\n"
 	      "'portscope COMMAND --help' describes a command's options.\n"
 	      "\n"
 	      "Examples:\n"
-	      "  sudo portscope replay capture.pcap --flows\n",
+	      "  sudo portscope replay capture.pcap --flows\n"
+	      "  sudo portscope groups --port 8080\n",
 	      f);
 }
 
@@ -28,6 +31,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "replay", cmd_replay },
+	{ "groups", cmd_groups },
 };
 
 int main(int argc, char **argv)

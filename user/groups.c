@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* portscope groups: every SO_REUSEPORT group, its members and their processes. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "adopt.h"
+#include "groups.h"
+#include "json.h"
+#include "log.h"
+#include "model.h"
+#include "parse_arg.h"
+
+static int same_group(const struct sock_info *a, const struct group *g)
+{
+	return a->proto == g->proto && a->family == g->family && a->port == g->port &&
+	       a->ifindex == g->ifindex && !memcmp(a->addr, g->addr, sizeof(g->addr));
+}
+
+/* SO_REUSEPORT can only be read on the socket itself: borrow it from a holder. */
+static int probe_reuseport(const struct member *m)
+{
+	size_t i;
+	int fd, v = -1;
+
+	for (i = 0; i < m->nholders && v < 0; i++) {
+		fd = adopt_fd(m->holders[i].pid, m->holders[i].fd);
+		if (fd < 0)
+			continue;
+		if (sock_cookie(fd) == m->sk.cookie)	/* still the same socket */
+			v = sock_reuseport(fd);
+		close(fd);
+	}
+	return v < 0 ? -1 : v;
+}
+
+static int add_member(struct groups *gs, const struct sock_info *s)
+{
+	struct group *g = NULL;
+	struct member *m;
+	size_t i;
+
+	for (i = 0; i < gs->n; i++)
+		if (same_group(s, &gs->g[i]))
+			g = &gs->g[i];
+	if (!g) {
+		g = realloc(gs->g, (gs->n + 1) * sizeof(*gs->g));
+		if (!g)
+			return -ENOMEM;
+		gs->g = g;
+		g = &gs->g[gs->n++];
+		memset(g, 0, sizeof(*g));
+		g->proto = s->proto;
+		g->family = s->family;
+		memcpy(g->addr, s->addr, sizeof(g->addr));
+		g->port = s->port;
+		g->ifindex = s->ifindex;
+	}
+	m = realloc(g->m, (g->n + 1) * sizeof(*g->m));
+	if (!m)
+		return -ENOMEM;
+	g->m = m;
+	m = &g->m[g->n++];
+	memset(m, 0, sizeof(*m));
+	m->sk = *s;
+	m->holders = owners_of(&gs->own, s->inode, &m->nholders);
+	m->reuseport = probe_reuseport(m);
+	return 0;
+}
+
+static int collect_proto(struct groups *gs, __u8 proto, const struct groups_filter *f)
+{
+	__u32 states = proto == IPPROTO_TCP ? 1u << TCP_LISTEN_ : 1u << UDP_UNCONNECTED_;
+	struct sock_info *s;
+	size_t n, i;
+	void *v;
+	int err;
+
+	err = sockets_dump(proto, states, &s, &n);
+	if (err)
+		return err;
+	v = realloc(gs->socks, (gs->nsocks + n + 1) * sizeof(*s));
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	gs->socks = v;
+	for (i = 0; i < n; i++)
+		if (!f->port || s[i].port == f->port)
+			gs->socks[gs->nsocks++] = s[i];
+	free(s);
+	return 0;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	pid_t px = x->nholders ? member_server(x)->pid : 0;
+	pid_t py = y->nholders ? member_server(y)->pid : 0;
+
+	return px != py ? (px < py ? -1 : 1) : (x->sk.cookie < y->sk.cookie ? -1 : 1);
+}
+
+int groups_collect(struct groups *gs, const struct groups_filter *f)
+{
+	__u32 *inodes;
+	size_t i, j;
+	int err = 0;
+
+	memset(gs, 0, sizeof(*gs));
+	if (!f->proto || f->proto == IPPROTO_TCP)
+		err = collect_proto(gs, IPPROTO_TCP, f);
+	if (!err && (!f->proto || f->proto == IPPROTO_UDP))
+		err = collect_proto(gs, IPPROTO_UDP, f);
+	if (err)
+		goto fail;
+	inodes = malloc((gs->nsocks + 1) * sizeof(*inodes));
+	if (!inodes) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < gs->nsocks; i++)
+		inodes[i] = gs->socks[i].inode;
+	err = owners_scan(&gs->own, inodes, gs->nsocks);
+	free(inodes);
+	for (i = 0; !err && i < gs->nsocks; i++)
+		err = add_member(gs, &gs->socks[i]);
+	if (err)
+		goto fail;
+	/* keep groups with SO_REUSEPORT members (or all, when asked) */
+	for (i = j = 0; i < gs->n; i++) {
+		struct group *g = &gs->g[i];
+		int rp = 0;
+
+		for (size_t k = 0; k < g->n; k++)
+			rp |= g->m[k].reuseport == 1;
+		if (rp || f->all || g->n > 1) {
+			qsort(g->m, g->n, sizeof(*g->m), cmp_member);
+			gs->g[j++] = *g;
+		} else {
+			free(g->m);
+		}
+	}
+	gs->n = j;
+	return 0;
+fail:
+	groups_free(gs);
+	return err;
+}
+
+void groups_free(struct groups *gs)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++)
+		free(gs->g[i].m);
+	free(gs->g);
+	free(gs->socks);
+	owners_free(&gs->own);
+	memset(gs, 0, sizeof(*gs));
+}
+
+const struct holder *member_server(const struct member *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nholders; i++)
+		if (m->holders[i].serving)
+			return &m->holders[i];
+	return m->nholders ? &m->holders[0] : NULL;
+}
+
+const struct member *group_member_of(const struct group *g, pid_t pid, size_t from)
+{
+	size_t i, k;
+
+	for (i = from; i < g->n; i++)
+		for (k = 0; k < g->m[i].nholders; k++)
+			if (g->m[i].holders[k].pid == pid && g->m[i].holders[k].serving)
+				return &g->m[i];
+	return NULL;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static const char *group_addr(const struct group *g, char *buf, size_t len)
+{
+	return fmt_endpoint(g->addr, g->family == AF_INET6 ? 6 : 4, g->port, buf, len);
+}
+
+static void print_text(const struct groups *gs)
+{
+	char ep[64];
+	size_t i, k, h;
+
+	for (i = 0; i < gs->n; i++) {
+		const struct group *g = &gs->g[i];
+
+		printf("%s %s  %zu member%s\n", proto_name(g->proto), group_addr(g, ep, sizeof(ep)),
+		       g->n, g->n == 1 ? "" : "s");
+		printf("  %-20s %-9s %-9s %-28s %s\n", "COOKIE", "QUEUE", "REUSEPORT", "SERVER", "HOLDERS");
+		for (k = 0; k < g->n; k++) {
+			const struct member *m = &g->m[k];
+			const struct holder *srv = member_server(m);
+			char q[24], s[40];
+
+			if (g->proto == IPPROTO_TCP)
+				snprintf(q, sizeof(q), "%u/%u", m->sk.rqueue, m->sk.wqueue);
+			else
+				snprintf(q, sizeof(q), "%u", m->sk.rqueue);
+			if (srv && srv->serving)
+				snprintf(s, sizeof(s), "%d %s fd %d", srv->pid, srv->comm, srv->fd);
+			else
+				snprintf(s, sizeof(s), "-");
+			printf("  %-20" PRIu64 " %-9s %-9s %-28s", (uint64_t)m->sk.cookie, q,
+			       m->reuseport == 1 ? "yes" : m->reuseport == 0 ? "no" : "?", s);
+			for (h = 0; h < m->nholders; h++)
+				if (!m->holders[h].serving)
+					printf(" %d(%s fd %d)", m->holders[h].pid, m->holders[h].comm,
+					       m->holders[h].fd);
+			printf("\n");
+		}
+	}
+}
+
+static void print_json(const struct groups *gs)
+{
+	char a[64];
+	size_t i, k, h;
+
+	for (i = 0; i < gs->n; i++) {
+		const struct group *g = &gs->g[i];
+
+		printf("{\"proto\":\"%s\",\"family\":%u,\"addr\":\"%s\",\"port\":%u,\"ifindex\":%u,\"members\":[",
+		       proto_name(g->proto), g->family == AF_INET6 ? 6 : 4,
+		       fmt_addr(g->addr, g->family == AF_INET6 ? 6 : 4, a, sizeof(a)), g->port, g->ifindex);
+		for (k = 0; k < g->n; k++) {
+			const struct member *m = &g->m[k];
+
+			printf("%s{\"cookie\":%" PRIu64 ",\"inode\":%u,\"queue\":%u,\"backlog\":%u,"
+			       "\"reuseport\":%d,\"holders\":[",
+			       k ? "," : "", (uint64_t)m->sk.cookie, m->sk.inode, m->sk.rqueue,
+			       g->proto == IPPROTO_TCP ? m->sk.wqueue : 0, m->reuseport);
+			for (h = 0; h < m->nholders; h++) {
+				printf("%s{\"pid\":%d,\"fd\":%d,\"serving\":%s,\"comm\":", h ? "," : "",
+				       m->holders[h].pid, m->holders[h].fd,
+				       m->holders[h].serving ? "true" : "false");
+				json_str(stdout, m->holders[h].comm);
+				printf("}");
+			}
+			printf("]}");
+		}
+		printf("]}\n");
+	}
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: portscope groups [--port P] [--proto tcp|udp] [--all] [--json]\n"
+	      "\n"
+	      "List the SO_REUSEPORT groups of this network namespace: members (listening\n"
+	      "TCP or bound UDP sockets sharing an address and port), their queues, and\n"
+	      "the processes holding each one. The SERVER is the process that serves the\n"
+	      "socket (its epoll instance watches it, or it is blocked in accept on it);\n"
+	      "other holders (e.g. an nginx master that inherited it) are listed after.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -p, --port P         only this port\n"
+	      "  -P, --proto PROTO    only tcp or udp\n"
+	      "  -a, --all            also sockets without SO_REUSEPORT\n"
+	      "  -j, --json           one JSON object per group and line\n"
+	      "  -h, --help           this help\n"
+	      "\n"
+	      "Examples:\n"
+	      "  sudo portscope groups --port 8080\n"
+	      "  sudo portscope groups --proto udp --json\n",
+	      f);
+}
+
+int parse_proto(const char *s, __u8 *proto)
+{
+	if (!strcmp(s, "tcp"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		*proto = IPPROTO_UDP;
+	else {
+		pr_warn("invalid protocol '%s': use tcp or udp\n", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_groups(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "proto", required_argument, NULL, 'P' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct groups_filter f = {};
+	struct groups gs;
+	int c, json = 0, err;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:P:ajh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_port(optarg, &f.port))
+				return EXIT_USAGE;
+			break;
+		case 'P':
+			if (parse_proto(optarg, &f.proto))
+				return EXIT_USAGE;
+			break;
+		case 'a': f.all = 1; break;
+		case 'j': json = 1; break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case ':':
+			pr_warn("option '%s' needs a value\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			pr_warn("unknown option '%s'; see 'portscope groups --help'\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	err = groups_collect(&gs, &f);
+	if (err) {
+		pr_warn("cannot read the socket table: %s\n", strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (json)
+		print_json(&gs);
+	else if (!gs.n)
+		printf("no SO_REUSEPORT groups%s\n", f.port ? " on that port" : "");
+	else
+		print_text(&gs);
+	groups_free(&gs);
+	return EXIT_OK;
+}
