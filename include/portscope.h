@@ -114,4 +114,84 @@ enum ps_reason {
 
 #define PS_R_CLASS_LAST PS_R_OTHER_L4	/* classes are [0, CLASS_LAST] */
 
+/* ---- steering (bpf/steer.bpf.c) ------------------------------------------ */
+
+#define PS_MAX_MEMBERS 64	/* sockets in one steered group */
+#define PS_WHEEL_MAX   1024	/* slots of the weighted wheel */
+#define PS_MAX_CPUS    256	/* cpu policy table */
+
+enum ps_policy {
+	PS_POL_HASH,		/* the kernel's spread (flow hash), counted */
+	PS_POL_RR,		/* strict rotation */
+	PS_POL_WEIGHTED,	/* the wheel: slots repeated in proportion */
+	PS_POL_LEAST_CONN,	/* fewest established connections */
+	PS_POL_AFFINITY,	/* rendezvous hash of the client address */
+	PS_POL_CPU,		/* the member of the receiving CPU */
+	PS_POL_MAX
+};
+
+/*
+ * A whole steering configuration. Userspace writes the one not in use and
+ * then flips ps_steer_meta.cur, so the program never reads a half-written
+ * configuration.
+ */
+struct ps_steer_cfg {
+	__u32 policy;
+	__u32 nlive;			/* live[0..nlive): slots taking new connections */
+	__u32 wheel_len;		/* weighted: wheel[0..wheel_len) */
+	__u32 ncpus;			/* cpu: cpu_slot[0..ncpus) */
+	__u32 live[PS_MAX_MEMBERS];	/* slot indices: not drained, not empty */
+	__u64 slot_id[PS_MAX_MEMBERS];	/* socket cookie of each slot (affinity) */
+	__u16 wheel[PS_WHEEL_MAX];
+	__u16 cpu_slot[PS_MAX_CPUS];
+};
+
+struct ps_steer_meta {
+	__u32 cur;			/* which of the two configurations is in use */
+	__u32 pad;
+};
+
+/* Per member (slot) and CPU. */
+struct ps_slot_stats {
+	__u64 selected;		/* new connections / datagrams steered to it */
+	__u64 migrated_in;	/* connections moved to it off a closing listener */
+};
+
+/* Least-conn bookkeeping: a connection the program placed, by its peer. */
+struct ps_conn_key {
+	__u32 addr[4];		/* peer address, network order (IPv4 in [0]) */
+	__u16 port;		/* peer port, host order */
+	__u16 pad;
+};
+
+struct ps_conn_val {
+	__u32 slot;
+	__u32 established;	/* counted in the slot's active connections */
+};
+
+/* Userspace's record of each slot (the program does not read it). */
+struct ps_slot_info {
+	__u64 cookie;		/* SO_COOKIE of the member socket; 0: slot free */
+	__u32 pid;		/* the process serving it when it was added */
+	__u32 weight;		/* weighted policy; default 1 */
+	__u32 drained;		/* no new connections */
+	char comm[16];
+	__s32 cpu;		/* SO_INCOMING_CPU of the socket, -1: none */
+};
+
+#define PS_STEER_REASONS(X)                                                  \
+	X(CALLS, "calls")		/* program runs, migrations included */ \
+	X(MIGRATIONS, "migrations")	/* runs with a migrating socket */    \
+	X(NO_MEMBER, "fallback_no_member") /* nothing live to choose */      \
+	X(EMPTY_SLOT, "fallback_empty_slot") /* socket closed meanwhile */  \
+	X(SELECT_ERR, "fallback_select_error")                               \
+	X(NO_ADDR, "fallback_no_client_addr") /* affinity without an address */
+
+#define PS_ENUM_ENTRY(id, name) PS_S_##id,
+enum ps_steer_reason {
+	PS_STEER_REASONS(PS_ENUM_ENTRY)
+	PS_S_MAX
+};
+#undef PS_ENUM_ENTRY
+
 #endif /* PORTSCOPE_H */

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "groups.h"
 #include "replay.h"
+#include "steer.h"
 
 #define PORTSCOPE_VERSION "0.1.0"
 
@@ -15,6 +16,7 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
 	      "  groups         list SO_REUSEPORT groups, members and their processes\n"
+	      "  steer PORT     steer a reuseport group by policy; drain; 'steer off', 'steer status'\n"
 	      "  help           this help\n"
 	      "  version        print the version\n"
 	      "\n"
@@ -22,7 +24,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Examples:\n"
 	      "  sudo portscope replay capture.pcap --flows\n"
-	      "  sudo portscope groups --port 8080\n",
+	      "  sudo portscope groups --port 8080\n"
+	      "  sudo portscope steer 8080 --policy weighted --weight 4242=3 --weight 4243=1\n",
 	      f);
 }
 
@@ -32,6 +35,7 @@ static const struct {
 } commands[] = {
 	{ "replay", cmd_replay },
 	{ "groups", cmd_groups },
+	{ "steer", cmd_steer },
 };
 
 int main(int argc, char **argv)

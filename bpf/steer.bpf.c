@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Steering a SO_REUSEPORT group: pick the member socket that gets each new
+ * connection or datagram, by a policy set in maps at run time, and place
+ * connections migrating off a closing listener (SELECT_OR_MIGRATE, 5.14+).
+ *
+ * A selection that fails returns SK_PASS without a selection: the kernel's
+ * own hash takes over, and the failure is counted by reason. The program
+ * never returns SK_DROP.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "defs.bpf.h"
+#include "portscope.h"
+
+#define ENOENT 2
+#define TCP_ESTABLISHED 1
+#define TCP_CLOSE 7
+#define SELECT_TRIES 4
+
+/* Set by the loader between open and load. */
+const volatile __u16 group_port = 0;	/* for the state tracepoint */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY);
+	__uint(max_entries, PS_MAX_MEMBERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} members SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ps_steer_cfg);
+} cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_steer_meta);
+} meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} rr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_MAX_MEMBERS);
+	__type(key, __u32);
+	__type(value, struct ps_slot_stats);
+} slot_stats SEC(".maps");
+
+/* Established connections per slot (least-conn), kept by track_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_MAX_MEMBERS);
+	__type(key, __u32);
+	__type(value, __s64);
+} active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_S_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} steer_reasons SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ps_conn_key);
+	__type(value, struct ps_conn_val);
+} conns SEC(".maps");
+
+/* Written and read by userspace only: who each slot is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_MAX_MEMBERS);
+	__type(key, __u32);
+	__type(value, struct ps_slot_info);
+} slots SEC(".maps");
+
+static __always_inline void count(enum ps_steer_reason r)
+{
+	__u32 k = r;
+	__u64 *v = bpf_map_lookup_elem(&steer_reasons, &k);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 mix32(__u64 x)	/* murmur3's finaliser */
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (__u32)x;
+}
+
+static __always_inline __u64 next_rr(void)
+{
+	__u32 k = 0;
+	__u64 *c = bpf_map_lookup_elem(&rr, &k);
+
+	return c ? __sync_fetch_and_add(c, 1) : 0;
+}
+
+/* An IPv4 client of a dual-stack listener is ::ffff:a.b.c.d on the child
+ * socket: key it as a.b.c.d, as the packet shows it. */
+static __always_inline void unmap_v4(struct ps_conn_key *k)
+{
+	if (!k->addr[0] && !k->addr[1] && k->addr[2] == bpf_htonl(0xffff)) {
+		k->addr[0] = k->addr[3];
+		k->addr[2] = k->addr[3] = 0;
+	}
+}
+
+/* The client (peer) of this connection: from the migrating socket, or from
+ * the packet (IP header, and the L4 header md->data points at). */
+static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_key *k)
+{
+	struct bpf_sock *ms = md->migrating_sk;
+	__u16 *ports = md->data;
+
+	if (ms) {
+		if (ms->family == AF_INET) {
+			k->addr[0] = ms->dst_ip4;
+		} else {
+			k->addr[0] = ms->dst_ip6[0];
+			k->addr[1] = ms->dst_ip6[1];
+			k->addr[2] = ms->dst_ip6[2];
+			k->addr[3] = ms->dst_ip6[3];
+			unmap_v4(k);
+		}
+		k->port = bpf_ntohs(ms->dst_port);
+		return 0;
+	}
+	if ((void *)(ports + 1) > md->data_end)
+		return -1;
+	k->port = bpf_ntohs(ports[0]);
+	if (md->eth_protocol == bpf_htons(ETH_P_IP))
+		return bpf_skb_load_bytes_relative(md, 12, k->addr, 4, BPF_HDR_START_NET);
+	if (md->eth_protocol == bpf_htons(ETH_P_IPV6))
+		return bpf_skb_load_bytes_relative(md, 8, k->addr, 16, BPF_HDR_START_NET);
+	return -1;
+}
+
+/* Rendezvous hashing: every client address ranks the live slots by
+ * mix(client, slot id) and takes the first. A slot that leaves moves only the
+ * clients it had; the others keep their member. */
+static __always_inline __u32 pick_affinity(const struct ps_steer_cfg *c, const struct ps_conn_key *k)
+{
+	__u32 h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^ ((__u64)k->addr[2] << 32 | k->addr[3]));
+	__u32 i, best = 0, best_score = 0, slot, score;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		if (i >= c->nlive)
+			break;
+		slot = c->live[i] & (PS_MAX_MEMBERS - 1);
+		score = mix32(h ^ c->slot_id[slot]);
+		if (i == 0 || score > best_score) {
+			best = i;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+/* The live slot with the fewest established connections; ties go round. */
+static __always_inline __u32 pick_least(const struct ps_steer_cfg *c)
+{
+	__u32 i, pos, best = 0, slot, start = next_rr() % c->nlive;
+	__s64 best_n = 0, *n;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		if (i >= c->nlive)
+			break;
+		pos = start + i;
+		if (pos >= c->nlive)
+			pos -= c->nlive;
+		slot = c->live[pos & (PS_MAX_MEMBERS - 1)] & (PS_MAX_MEMBERS - 1);
+		n = bpf_map_lookup_elem(&active, &slot);
+		if (n && (i == 0 || *n < best_n)) {
+			best = pos;
+			best_n = *n;
+		}
+	}
+	return best;
+}
+
+/* Position in live[] (or, for wheel and cpu, a slot) chosen by the policy. */
+static __always_inline __u32 pick(struct sk_reuseport_md *md, const struct ps_steer_cfg *c,
+				  const struct ps_conn_key *k, int have_peer, int *is_slot)
+{
+	__u32 cpu;
+
+	*is_slot = 0;
+	switch (c->policy) {
+	case PS_POL_RR:
+		return next_rr() % c->nlive;
+	case PS_POL_WEIGHTED:
+		if (!c->wheel_len)
+			break;
+		*is_slot = 1;
+		return c->wheel[(next_rr() % c->wheel_len) & (PS_WHEEL_MAX - 1)];
+	case PS_POL_LEAST_CONN:
+		return pick_least(c);
+	case PS_POL_AFFINITY:
+		if (!have_peer) {
+			count(PS_S_NO_ADDR);
+			break;
+		}
+		return pick_affinity(c, k);
+	case PS_POL_CPU:
+		cpu = bpf_get_smp_processor_id();
+		if (cpu >= c->ncpus)
+			break;
+		*is_slot = 1;
+		return c->cpu_slot[cpu & (PS_MAX_CPUS - 1)];
+	}
+	/* PS_POL_HASH and fallbacks: the kernel's flow hash over live members */
+	return ((__u64)md->hash * c->nlive) >> 32;
+}
+
+/* Least-conn bookkeeping once a slot took a connection. */
+static __always_inline void track(struct sk_reuseport_md *md, const struct ps_conn_key *k, __u32 slot)
+{
+	struct ps_conn_val nv = { .slot = slot }, *v;
+	__s64 *n;
+
+	if (md->ip_protocol != IPPROTO_TCP)
+		return;
+	v = bpf_map_lookup_elem(&conns, k);
+	if (!v) {
+		if (!md->migrating_sk)
+			bpf_map_update_elem(&conns, k, &nv, BPF_ANY);
+		return;
+	}
+	if (v->established && v->slot != slot) {	/* a migrating child */
+		n = bpf_map_lookup_elem(&active, &v->slot);
+		if (n)
+			__sync_fetch_and_add(n, -1);
+		n = bpf_map_lookup_elem(&active, &slot);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	}
+	v->slot = slot;
+}
+
+SEC("sk_reuseport/migrate")
+int steer(struct sk_reuseport_md *md)
+{
+	struct ps_conn_key k = {};
+	struct ps_slot_stats *st;
+	struct ps_steer_meta *m;
+	struct ps_steer_cfg *c;
+	__u32 zero = 0, cur, first, start, slot = 0, t;
+	__u64 closing = 0;
+	int have_peer, is_slot;
+	long err = -ENOENT;
+
+	count(PS_S_CALLS);
+	if (md->migrating_sk) {
+		count(PS_S_MIGRATIONS);
+		if (md->sk)	/* the listener going away */
+			closing = bpf_get_socket_cookie(md->sk);
+	}
+	m = bpf_map_lookup_elem(&meta, &zero);
+	cur = m ? m->cur & 1 : 0;
+	c = bpf_map_lookup_elem(&cfg, &cur);
+	if (!c || !c->nlive || c->nlive > PS_MAX_MEMBERS) {
+		count(PS_S_NO_MEMBER);
+		return SK_PASS;
+	}
+	have_peer = peer_of(md, &k) == 0;
+	first = pick(md, c, &k, have_peer, &is_slot);
+	/* candidates: the policy's choice, then the live members after it */
+	start = is_slot ? ((__u64)md->hash * c->nlive) >> 32 : first;
+	for (t = 0; t < SELECT_TRIES; t++) {
+		if (is_slot && t == 0)
+			slot = first & (PS_MAX_MEMBERS - 1);
+		else
+			slot = c->live[((start + t - is_slot) % c->nlive) & (PS_MAX_MEMBERS - 1)] &
+			       (PS_MAX_MEMBERS - 1);
+		if (closing && c->slot_id[slot] == closing)
+			continue;	/* never back onto the closing listener */
+		err = bpf_sk_select_reuseport(md, &members, &slot, 0);
+		if (err != -ENOENT)
+			break;		/* selected, or an error a retry won't fix */
+	}
+	if (err) {
+		count(err == -ENOENT ? PS_S_EMPTY_SLOT : PS_S_SELECT_ERR);
+		return SK_PASS;
+	}
+	st = bpf_map_lookup_elem(&slot_stats, &slot);
+	if (st) {
+		if (md->migrating_sk)
+			st->migrated_in++;
+		else
+			st->selected++;
+	}
+	if (have_peer)
+		track(md, &k, slot);
+	return SK_PASS;
+}
+
+/*
+ * Least-conn counts what is established, not what was selected: a
+ * connection placed by `steer` is counted in its slot when it reaches
+ * ESTABLISHED and uncounted when it reaches CLOSE, whoever closes it. A SYN
+ * that never completes is never counted (its entry ages out of the LRU).
+ *
+ * The port is read from inet_sport: on the way to CLOSE the tracepoint
+ * fires after inet_put_port() has zeroed skc_num.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(track_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct ps_conn_key k = {};
+	struct ps_conn_val *v;
+	__s64 *n;
+
+	if (newstate != TCP_ESTABLISHED && newstate != TCP_CLOSE)
+		return 0;
+	if (sk->sk_protocol != IPPROTO_TCP ||
+	    BPF_CORE_READ((struct inet_sock *)sk, inet_sport) != bpf_htons(group_port))
+		return 0;
+	if (sk->__sk_common.skc_family == AF_INET) {
+		k.addr[0] = sk->__sk_common.skc_daddr;
+	} else {
+		k.addr[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
+		k.addr[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
+		k.addr[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
+		k.addr[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
+		unmap_v4(&k);
+	}
+	k.port = bpf_ntohs(sk->__sk_common.skc_dport);
+	v = bpf_map_lookup_elem(&conns, &k);
+	if (!v)
+		return 0;
+	n = bpf_map_lookup_elem(&active, &v->slot);
+	if (newstate == TCP_ESTABLISHED && !v->established) {
+		v->established = 1;
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	} else if (newstate == TCP_CLOSE) {
+		if (v->established && n)
+			__sync_fetch_and_add(n, -1);
+		bpf_map_delete_elem(&conns, &k);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
