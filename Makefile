@@ -38,7 +38,7 @@ endif
 # config files remain still answers `dpkg -s`.
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
 	      make gcc pkg-config
-DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3
+DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
 		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \
@@ -50,7 +50,10 @@ deps:
 	echo "deps: installing $$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get install -y -q --no-install-recommends $$missing || \
-	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; } || exit 1; \
+	case " $$missing " in *" nginx-light "*) \
+		# tests run their own nginx in a namespace: not the packaged service \
+		systemctl disable --now nginx 2>/dev/null; pkill -x nginx; true ;; esac
 
 # Order-only prerequisite of every compile: checked on each run (one
 # dpkg-query), `make deps` only when something is missing.

@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/mount.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -109,14 +111,17 @@ int parse_policy(const char *s)
 
 /* ---- naming and pins ----------------------------------------------------- */
 
-/* A group is (netns, proto, address, port): the netns by its inode. */
+/* A group is (netns, proto, address, port): the netns by its inode. bpffs
+ * refuses names with '.', so 127.0.0.1 is written 127_0_0_1. */
 static void group_dir(const struct group *g, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], *dot;
 	struct stat ns = {};
 
 	stat("/proc/self/ns/net", &ns);
 	inet_ntop(g->family, g->addr, a, sizeof(a));
+	while ((dot = strchr(a, '.')))
+		*dot = '_';
 	snprintf(buf, len, STEER_ROOT "/net%lu-%s-%s-%u", (unsigned long)ns.st_ino,
 		 proto_name(g->proto), a, g->port);
 }
@@ -194,6 +199,25 @@ static void unpin_dir(const char *dir)
 	rmdir(dir);
 	rmdir(STEER_ROOT);	/* only when empty */
 	rmdir(PIN_ROOT);
+}
+
+/* One writer at a time per group (a --watch and a --drain, say): the
+ * configuration is read, changed and flipped as a whole. */
+static int lock_group(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void unlock_group(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
 }
 
 /* ---- the configuration ---------------------------------------------------- */
@@ -812,7 +836,7 @@ static int run_watch(const struct pinned *p, const struct steer_args *a, __u32 p
 			       .tv_nsec = (a->interval_ms % 1000) * 1000000L };
 	struct groups gs;
 	const struct group *g;
-	int changed, err = 0;
+	int changed, err = 0, lk;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -823,11 +847,14 @@ static int run_watch(const struct pinned *p, const struct steer_args *a, __u32 p
 			groups_free(&gs);
 			continue;	/* every member closed for now: wait for them */
 		}
+		lk = lock_group(p->dir);
 		err = sync_members(p, g, &changed);
-		if (!err && changed) {
+		/* the policy may have been changed by another 'steer' meanwhile */
+		if (!err && changed && !(err = current_policy(p, &policy))) {
 			err = publish(p, policy);
 			pr_info("members changed: %zu now\n", g->n);
 		}
+		unlock_group(lk);
 		groups_free(&gs);
 		if (err) {
 			pr_warn("cannot update the group: %s\n", strerror(-err));
@@ -880,6 +907,8 @@ static int steer_on(struct steer_args *a)
 		goto out;
 	} else {
 		/* already steered: maps only */
+		int lk = lock_group(dir);
+
 		err = current_policy(&p, &policy);
 		if (!err && a->policy >= 0)
 			policy = a->policy;
@@ -891,6 +920,7 @@ static int steer_on(struct steer_args *a)
 			pr_warn("note: every member is drained or weighted 0; the kernel's hash decides\n");
 		if (!err)
 			err = publish(&p, policy);
+		unlock_group(lk);
 		if (err) {
 			pr_warn("cannot update %s: %s\n", dir, strerror(-err));
 			close_pinned(&p);

@@ -8,7 +8,9 @@
  *
  * -n N requests (default 1000), or as many as fit in -t SECONDS, paced at
  * -r per second; -s binds each request to the next source address in turn;
- * -k keeps every connection open until stdin closes (for least-conn).
+ * -k keeps every connection open until stdin closes (for least-conn);
+ * -H speaks HTTP/1.0 (GET /) and takes the PID from the last line of the
+ * body (nginx: return 200 "$pid\n").
  * Prints "PID COUNT" lines, then "ok N failed N refused N reset N timeout N
  * other N"; "-q" prints only the last line.
  */
@@ -28,6 +30,7 @@ struct tally { int pid; unsigned long n; };
 static struct tally t[1024];
 static int nt;
 static unsigned long ok, refused, reset, timeout_, other;
+static int http;
 
 static void count_pid(int pid)
 {
@@ -76,6 +79,35 @@ static void fail(int err)
 		other++;
 }
 
+/* HTTP/1.0: the whole response, then the pid on the body's last line. */
+static int one_http(int fd)
+{
+	static const char req[] = "GET / HTTP/1.0\r\nHost: test\r\n\r\n";
+	char resp[4096], *last;
+	size_t got = 0;
+	ssize_t r;
+
+	if (write(fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
+		fail(errno);
+		close(fd);
+		return -1;
+	}
+	while (got < sizeof(resp) - 1 && (r = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += r;
+	resp[got] = 0;
+	close(fd);
+	if (strncmp(resp, "HTTP/1.1 200", 12)) {
+		fail(got ? EPROTO : ECONNRESET);
+		return -1;
+	}
+	while (got && (resp[got - 1] == '\n' || resp[got - 1] == '\r'))
+		resp[--got] = 0;
+	last = strrchr(resp, '\n');
+	ok++;
+	count_pid(atoi(last ? last + 1 : resp));
+	return -1;
+}
+
 /* One request; returns the connected fd when keeping, else -1. */
 static int one(const struct sockaddr_storage *dst, socklen_t dl, const char *src, int udp, int keep)
 {
@@ -100,6 +132,8 @@ static int one(const struct sockaddr_storage *dst, socklen_t dl, const char *src
 		close(fd);
 		return -1;
 	}
+	if (http)
+		return one_http(fd);
 	r = read(fd, buf, sizeof(buf) - 1);
 	if (r <= 0) {
 		fail(r == 0 ? ECONNRESET : errno);
@@ -133,7 +167,7 @@ int main(int argc, char **argv)
 	socklen_t dl;
 	char *s, *tok;
 
-	while ((opt = getopt(argc, argv, "a:p:un:t:r:s:kq")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:un:t:r:s:kqH")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -147,6 +181,7 @@ int main(int argc, char **argv)
 			break;
 		case 'k': keep = 1; break;
 		case 'q': quiet = 1; break;
+		case 'H': http = 1; break;
 		default: return 2;
 		}
 	}

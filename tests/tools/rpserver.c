@@ -10,6 +10,9 @@
  * nginx) and serves it with epoll. TCP: accept, write "PID\n", close (-k: keep
  * the connection open until the client closes). UDP (-u): answer each
  * datagram with "PID\n". On SIGTERM a worker writes its count to DIR/PID.
+ * -g MS: on SIGTERM a worker stops accepting and lingers MS ms (finishing
+ * in-flight work, as real servers do) before it exits and its listener
+ * closes; connections queued meanwhile are the ones a restart can lose.
  * The parent prints the worker pids, one a line, once all listen, and stays
  * until SIGTERM. SIGUSR1 to the parent starts one more worker (its pid is
  * printed) with a listener of its own.
@@ -28,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int port, udp, workers = 3, inherit, keep;
+static int port, udp, workers = 3, inherit, keep, linger_ms;
 static const char *addr = "::", *dir = ".";
 static volatile sig_atomic_t stop, more;
 
@@ -113,6 +116,8 @@ static void worker(int lfd)
 			}
 		}
 	}
+	if (linger_ms)
+		usleep(linger_ms * 1000);
 	snprintf(path, sizeof(path), "%s/%d", dir, getpid());
 	f = fopen(path, "w");
 	if (f) {
@@ -144,7 +149,7 @@ int main(int argc, char **argv)
 	int opt, fds[256] = {}, i, n;
 	pid_t pids[256];
 
-	while ((opt = getopt(argc, argv, "p:ua:w:d:ik")) != -1) {
+	while ((opt = getopt(argc, argv, "p:ua:w:d:ikg:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'u': udp = 1; break;
@@ -153,6 +158,7 @@ int main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'i': inherit = 1; break;
 		case 'k': keep = 1; break;
+		case 'g': linger_ms = atoi(optarg); break;
 		default: return 2;
 		}
 	}
