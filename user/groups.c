@@ -13,6 +13,7 @@
 #include "log.h"
 #include "model.h"
 #include "parse_arg.h"
+#include "steer.h"
 
 static int same_group(const struct sock_info *a, const struct group *g)
 {
@@ -193,19 +194,25 @@ static const char *group_addr(const struct group *g, char *buf, size_t len)
 
 static void print_text(const struct groups *gs)
 {
+	struct steer_view v;
 	char ep[64];
 	size_t i, k, h;
 
 	for (i = 0; i < gs->n; i++) {
 		const struct group *g = &gs->g[i];
 
-		printf("%s %s  %zu member%s\n", proto_name(g->proto), group_addr(g, ep, sizeof(ep)),
-		       g->n, g->n == 1 ? "" : "s");
-		printf("  %-20s %-9s %-9s %-28s %s\n", "COOKIE", "QUEUE", "REUSEPORT", "SERVER", "HOLDERS");
+		steer_view_of(g, &v);
+		printf("%s %s  %zu member%s  steering: %s%s\n", proto_name(g->proto),
+		       group_addr(g, ep, sizeof(ep)), g->n, g->n == 1 ? "" : "s",
+		       v.steered ? "portscope " : "kernel hash (no portscope program)",
+		       v.steered ? policy_name(v.policy) : "");
+		printf("  %-20s %-9s %-9s %-28s %s\n", "COOKIE", "QUEUE", "REUSEPORT",
+		       v.steered ? "SERVER (SELECTED/MIGRATED)" : "SERVER", "HOLDERS");
 		for (k = 0; k < g->n; k++) {
 			const struct member *m = &g->m[k];
 			const struct holder *srv = member_server(m);
-			char q[24], s[40];
+			const struct steer_member *sm = steer_member_of(&v, m->sk.cookie);
+			char q[24], s[64];
 
 			if (g->proto == IPPROTO_TCP)
 				snprintf(q, sizeof(q), "%u/%u", m->sk.rqueue, m->sk.wqueue);
@@ -215,6 +222,10 @@ static void print_text(const struct groups *gs)
 				snprintf(s, sizeof(s), "%d %s fd %d", srv->pid, srv->comm, srv->fd);
 			else
 				snprintf(s, sizeof(s), "-");
+			if (sm)
+				snprintf(s + strlen(s), sizeof(s) - strlen(s), " (%" PRIu64 "/%" PRIu64 "%s)",
+					 (uint64_t)sm->st.selected, (uint64_t)sm->st.migrated_in,
+					 sm->info.drained ? " drained" : "");
 			printf("  %-20" PRIu64 " %-9s %-9s %-28s", (uint64_t)m->sk.cookie, q,
 			       m->reuseport == 1 ? "yes" : m->reuseport == 0 ? "no" : "?", s);
 			for (h = 0; h < m->nholders; h++)
@@ -228,22 +239,36 @@ static void print_text(const struct groups *gs)
 
 static void print_json(const struct groups *gs)
 {
+	struct steer_view v;
 	char a[64];
 	size_t i, k, h;
 
 	for (i = 0; i < gs->n; i++) {
 		const struct group *g = &gs->g[i];
 
-		printf("{\"proto\":\"%s\",\"family\":%u,\"addr\":\"%s\",\"port\":%u,\"ifindex\":%u,\"members\":[",
+		steer_view_of(g, &v);
+		printf("{\"proto\":\"%s\",\"family\":%u,\"addr\":\"%s\",\"port\":%u,\"ifindex\":%u,",
 		       proto_name(g->proto), g->family == AF_INET6 ? 6 : 4,
 		       fmt_addr(g->addr, g->family == AF_INET6 ? 6 : 4, a, sizeof(a)), g->port, g->ifindex);
+		if (v.steered)
+			printf("\"steering\":{\"by\":\"portscope\",\"policy\":\"%s\"},", policy_name(v.policy));
+		else
+			printf("\"steering\":null,");
+		printf("\"members\":[");
 		for (k = 0; k < g->n; k++) {
 			const struct member *m = &g->m[k];
+			const struct steer_member *sm = steer_member_of(&v, m->sk.cookie);
 
 			printf("%s{\"cookie\":%" PRIu64 ",\"inode\":%u,\"queue\":%u,\"backlog\":%u,"
-			       "\"reuseport\":%d,\"holders\":[",
+			       "\"reuseport\":%d,",
 			       k ? "," : "", (uint64_t)m->sk.cookie, m->sk.inode, m->sk.rqueue,
 			       g->proto == IPPROTO_TCP ? m->sk.wqueue : 0, m->reuseport);
+			if (sm)
+				printf("\"selected\":%" PRIu64 ",\"migrated_in\":%" PRIu64 ",\"active\":%" PRId64
+				       ",\"weight\":%u,\"drained\":%s,",
+				       (uint64_t)sm->st.selected, (uint64_t)sm->st.migrated_in,
+				       (int64_t)sm->active, sm->info.weight, sm->info.drained ? "true" : "false");
+			printf("\"holders\":[");
 			for (h = 0; h < m->nholders; h++) {
 				printf("%s{\"pid\":%d,\"fd\":%d,\"serving\":%s,\"comm\":", h ? "," : "",
 				       m->holders[h].pid, m->holders[h].fd,

@@ -420,7 +420,10 @@ static int sync_members(const struct pinned *p, const struct group *g, int *chan
 
 /* ---- the group on the command line ------------------------------------------ */
 
-static int find_group(const struct steer_args *a, struct groups *gs, const struct group **out)
+/* EXIT_OK and *out, or an exit status after one line on stderr. With
+ * quiet_none, a port nobody listens on returns -ENOENT silently. */
+static int find_group(const struct steer_args *a, struct groups *gs, const struct group **out,
+		      int quiet_none)
 {
 	struct groups_filter f = { .port = a->port, .proto = a->proto, .all = 1 };
 	unsigned char want[16];
@@ -448,6 +451,8 @@ static int find_group(const struct steer_args *a, struct groups *gs, const struc
 		n++;
 	}
 	if (!n) {
+		if (quiet_none)
+			return -ENOENT;
 		pr_warn("%s port %u%s%s: no listening sockets\n", proto_name(a->proto), a->port,
 			a->addr ? " on " : "", a->addr ? a->addr : "");
 		return EXIT_USAGE;
@@ -843,7 +848,7 @@ static int run_watch(const struct pinned *p, const struct steer_args *a, __u32 p
 	pr_info("watching the group every %u ms; Ctrl-C leaves it steered\n", a->interval_ms);
 	while (!stop) {
 		nanosleep(&ts, NULL);
-		if (find_group(a, &gs, &g) != EXIT_OK) {
+		if (find_group(a, &gs, &g, 1) != EXIT_OK) {
 			groups_free(&gs);
 			continue;	/* every member closed for now: wait for them */
 		}
@@ -873,7 +878,7 @@ static int steer_on(struct steer_args *a)
 	__u32 policy = PS_POL_HASH;
 	int ret, err, changed;
 
-	ret = find_group(a, &gs, &g);
+	ret = find_group(a, &gs, &g, 0);
 	if (ret != EXIT_OK)
 		goto out;
 	ret = EXIT_FAIL;
@@ -942,6 +947,42 @@ out:
 	return ret;
 }
 
+/* Pins of groups on this port (and address) in this netns whose sockets
+ * are all gone: nothing is attached any more, only the pins remain. */
+static int remove_stale(const struct steer_args *a)
+{
+	char prefix[64], dir[PATH_MAX + 300], want[INET6_ADDRSTRLEN + 2] = "", *dot;
+	struct stat ns = {};
+	struct dirent *de;
+	size_t plen;
+	int n = 0;
+	DIR *d;
+
+	stat("/proc/self/ns/net", &ns);
+	snprintf(prefix, sizeof(prefix), "net%lu-%s-", (unsigned long)ns.st_ino, proto_name(a->proto));
+	plen = strlen(prefix);
+	if (a->addr) {
+		snprintf(want, sizeof(want), "%s-", a->addr);
+		while ((dot = strchr(want, '.')))
+			*dot = '_';
+	}
+	d = opendir(STEER_ROOT);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const char *port = strrchr(de->d_name, '-');
+
+		if (strncmp(de->d_name, prefix, plen) || !port || (unsigned)atoi(port + 1) != a->port ||
+		    (want[0] && strncmp(de->d_name + plen, want, strlen(want))))
+			continue;
+		snprintf(dir, sizeof(dir), STEER_ROOT "/%s", de->d_name);
+		unpin_dir(dir);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 static int steer_off(struct steer_args *a)
 {
 	struct groups gs;
@@ -952,7 +993,19 @@ static int steer_off(struct steer_args *a)
 	int ret, fd = -1, dummy = 0;
 	size_t i;
 
-	ret = find_group(a, &gs, &g);
+	ret = find_group(a, &gs, &g, 1);
+	if (ret == -ENOENT) {
+		/* nobody listens any more: at most stale pins are left */
+		ret = EXIT_OK;
+		if (remove_stale(a)) {
+			printf("%s %u: no listeners; removed portscope's stale state\n",
+			       proto_name(a->proto), a->port);
+		} else {
+			pr_warn("%s port %u: no listening sockets\n", proto_name(a->proto), a->port);
+			ret = EXIT_USAGE;
+		}
+		goto out;
+	}
 	if (ret != EXIT_OK)
 		goto out;
 	group_dir(g, dir, sizeof(dir));
@@ -1000,63 +1053,112 @@ static int read_stats(const struct pinned *p, __u32 slot, struct ps_slot_stats *
 	return 0;
 }
 
-static void status_one(const struct pinned *p, const char *name, int json)
+/* Everything status and groups show of a steered group. */
+static int read_view(const struct pinned *p, struct steer_view *v)
 {
 	struct ps_slot_info si[PS_MAX_MEMBERS];
-	struct ps_slot_stats st;
-	__u64 reasons[PS_S_MAX] = {}, *rv = NULL;
-	__u32 policy = 0, i;
-	__s64 act;
-	int ncpus = libbpf_num_possible_cpus(), c, first = 1;
+	int ncpus = libbpf_num_possible_cpus(), c, err;
+	__u64 rv[ncpus];
+	__u32 i;
 
-	if (read_slots(p, si) || current_policy(p, &policy))
-		return;
-	rv = calloc(ncpus, sizeof(__u64));
-	for (i = 0; rv && i < PS_S_MAX; i++)
+	memset(v, 0, sizeof(*v));
+	err = read_slots(p, si);
+	if (!err)
+		err = current_policy(p, &v->policy);
+	if (err)
+		return err;
+	for (i = 0; i < PS_S_MAX; i++)
 		if (!bpf_map_lookup_elem(p->fd[M_REASONS], &i, rv))
 			for (c = 0; c < ncpus; c++)
-				reasons[i] += rv[c];
-	free(rv);
+				v->reasons[i] += rv[c];
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		struct steer_member *m = &v->m[v->n];
+
+		if (!si[i].cookie)
+			continue;
+		m->slot = i;
+		m->info = si[i];
+		read_stats(p, i, &m->st);
+		bpf_map_lookup_elem(p->fd[M_ACTIVE], &i, &m->active);
+		v->n++;
+	}
+	v->steered = 1;
+	return 0;
+}
+
+int steer_view_of(const struct group *g, struct steer_view *v)
+{
+	char dir[PATH_MAX];
+	struct pinned p;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	group_dir(g, dir, sizeof(dir));
+	if (open_pinned(dir, &p))
+		return 0;	/* not steered by portscope */
+	err = read_view(&p, v);
+	close_pinned(&p);
+	return err;
+}
+
+const struct steer_member *steer_member_of(const struct steer_view *v, __u64 cookie)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->m[i].info.cookie == cookie)
+			return &v->m[i];
+	return NULL;
+}
+
+const char *policy_name(__u32 policy)
+{
+	return policy < PS_POL_MAX ? policy_names[policy] : "?";
+}
+
+static void status_one(const struct pinned *p, const char *name, int json)
+{
+	struct steer_view v;
+	size_t i;
+
+	if (read_view(p, &v))
+		return;
 	if (json) {
 		printf("{\"group\":");
 		json_str(stdout, name);
-		printf(",\"policy\":\"%s\",\"members\":[", policy_names[policy]);
+		printf(",\"policy\":\"%s\",\"members\":[", policy_names[v.policy]);
 	} else {
-		printf("%s  policy %s\n", name, policy_names[policy]);
+		printf("%s  policy %s\n", name, policy_names[v.policy]);
 		printf("  %-4s %-20s %-8s %-15s %6s %-8s %10s %9s %7s\n", "SLOT", "COOKIE", "PID",
 		       "COMM", "WEIGHT", "STATE", "SELECTED", "MIGRATED", "ACTIVE");
 	}
-	for (i = 0; i < PS_MAX_MEMBERS; i++) {
-		if (!si[i].cookie)
-			continue;
-		read_stats(p, i, &st);
-		act = 0;
-		bpf_map_lookup_elem(p->fd[M_ACTIVE], &i, &act);
+	for (i = 0; i < v.n; i++) {
+		const struct steer_member *m = &v.m[i];
+
 		if (json) {
-			printf("%s{\"slot\":%u,\"cookie\":%" PRIu64 ",\"pid\":%u,\"comm\":", first ? "" : ",",
-			       i, (uint64_t)si[i].cookie, si[i].pid);
-			json_str(stdout, si[i].comm);
+			printf("%s{\"slot\":%u,\"cookie\":%" PRIu64 ",\"pid\":%u,\"comm\":", i ? "," : "",
+			       m->slot, (uint64_t)m->info.cookie, m->info.pid);
+			json_str(stdout, m->info.comm);
 			printf(",\"weight\":%u,\"drained\":%s,\"selected\":%" PRIu64 ",\"migrated_in\":%" PRIu64
 			       ",\"active\":%" PRId64 "}",
-			       si[i].weight, si[i].drained ? "true" : "false", (uint64_t)st.selected,
-			       (uint64_t)st.migrated_in, (int64_t)act);
+			       m->info.weight, m->info.drained ? "true" : "false", (uint64_t)m->st.selected,
+			       (uint64_t)m->st.migrated_in, (int64_t)m->active);
 		} else {
 			printf("  %-4u %-20" PRIu64 " %-8u %-15s %6u %-8s %10" PRIu64 " %9" PRIu64 " %7" PRId64 "\n",
-			       i, (uint64_t)si[i].cookie, si[i].pid, si[i].comm, si[i].weight,
-			       si[i].drained ? "drained" : "live", (uint64_t)st.selected,
-			       (uint64_t)st.migrated_in, (int64_t)act);
+			       m->slot, (uint64_t)m->info.cookie, m->info.pid, m->info.comm, m->info.weight,
+			       m->info.drained ? "drained" : "live", (uint64_t)m->st.selected,
+			       (uint64_t)m->st.migrated_in, (int64_t)m->active);
 		}
-		first = 0;
 	}
 	if (json) {
 		printf("],\"reasons\":{");
 		for (i = 0; i < PS_S_MAX; i++)
-			printf("%s\"%s\":%" PRIu64, i ? "," : "", steer_reason_names[i], (uint64_t)reasons[i]);
+			printf("%s\"%s\":%" PRIu64, i ? "," : "", steer_reason_names[i], (uint64_t)v.reasons[i]);
 		printf("}}\n");
 	} else {
 		printf(" ");
 		for (i = 0; i < PS_S_MAX; i++)
-			printf(" %s %" PRIu64, steer_reason_names[i], (uint64_t)reasons[i]);
+			printf(" %s %" PRIu64, steer_reason_names[i], (uint64_t)v.reasons[i]);
 		printf("\n");
 	}
 }

@@ -96,6 +96,7 @@ policy_run() {
 	check "$name: steer ${sargs[*]}" ps_ steer "$port" "${sargs[@]}"
 	run "$CLI" -p "$port" -n "$n" "${cargs[@]}" >"$DIR/$name.client"
 	status_json "$port" "${STATUS_ADDR:-}" >"$DIR/$name.status"
+	ps_ groups --port "$port" --json >"$DIR/$name.groups"
 	stop_server "$name"
 	check "$name: $n requests, 0 failed" grep -q "^ok $n failed 0 " "$DIR/$name.client"
 	three_way "$name" "$port" "$DIR/$name.client" >"$DIR/$name.cmp"
@@ -129,6 +130,10 @@ echo "--- round-robin, 4 workers, 10000 connections"
 start_server rr -p 7002 -w 4
 policy_run rr 7002 10000 -a 127.0.0.1 -- --policy round-robin
 check "round-robin max/mean <= 1.01 ($(ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'))" ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'
+check "groups shows portscope's policy and each member's counters" python3 -c "
+import json; g = json.loads(open('$DIR/rr.groups').readline())
+assert g['steering'] == {'by': 'portscope', 'policy': 'round-robin'}, g['steering']
+assert sorted(m['selected'] for m in g['members']) == [2500] * 4"
 
 echo "--- weighted 3:2:1, 12000 connections"
 start_server w -p 7003 -w 3
@@ -144,15 +149,32 @@ print("  shares", [round(x / sum(c), 4) for x in c], "max error", round(max(err)
 sys.exit(0 if max(err) <= 0.02 else 1)
 PY
 
+echo "--- changing policy and weights touches maps only"
+start_server chg -p 7030 -w 2
+ps_ steer 7030 --policy round-robin >/dev/null
+G=$(ls -d /sys/fs/bpf/portscope/steer/net"$NSINO"-tcp-*-7030)
+id1=$(bpftool -j prog show pinned "$G/steer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+C=($(pids chg))
+ps_ steer 7030 --policy weighted --weight "${C[0]}"=5 >/dev/null
+ps_ steer 7030 --policy least-conn >/dev/null
+ps_ steer 7030 --drain "${C[1]}" >/dev/null
+id2=$(bpftool -j prog show pinned "$G/steer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+nprog=$(bpftool -j prog show | python3 -c 'import json,sys; print(sum(p["type"] == "sk_reuseport" for p in json.load(sys.stdin)))')
+check "same program (id $id1 -> $id2) after 3 changes; $nprog sk_reuseport programs loaded" test "$id1" = "$id2"
+run "$CLI" -p 7030 -a 127.0.0.1 -n 200 >"$DIR/chg.client"
+check "last change in force: all 200 to ${C[0]} (${C[1]} drained)" grep -q "^${C[0]} 200$" "$DIR/chg.client"
+ps_ steer off 7030 >/dev/null
+stop_server chg
+
 echo "--- drain: 0 new connections to the drained worker"
 start_server dr -p 7004 -w 3
 D=($(pids dr))
-policy_run dr 7004 3000 -a 127.0.0.1 -- --policy round-robin --drain "${D[0]}"
+policy_run dr 7004 10000 -a 127.0.0.1 -- --policy round-robin --drain "${D[0]}"
 check "drained worker ${D[0]} got 0" test "$(cat "$DIR/dr/${D[0]}")" -eq 0
 
 echo "--- hash: the kernel's spread, counted"
 start_server h -p 7005 -w 3
-policy_run h 7005 3000 -a 127.0.0.1 -- --policy hash
+policy_run h 7005 10000 -a 127.0.0.1 -- --policy hash
 check "hash reaches every worker" ratio h 'min(s)' 'v>0'
 
 echo "--- least-conn: established counts within ±1, right after closes"
@@ -190,10 +212,10 @@ start_server sa -p 7007 -w 3
 check "steer source-affinity" ps_ steer 7007 --policy source-affinity
 : >"$DIR/sa.map"
 for i in 2 3 4 5 6 7 8 9 10 11; do
-	run "$CLI" -p 7007 -a 127.0.0.1 -s 127.0.0.$i -n 50 >"$DIR/sa.$i"
+	run "$CLI" -p 7007 -a 127.0.0.1 -s 127.0.0.$i -n 1000 >"$DIR/sa.$i"
 	echo "$i $(grep -cE '^[0-9]+ ' "$DIR/sa.$i") $(grep -E '^[0-9]+ ' "$DIR/sa.$i" | awk '{print $1}')" >>"$DIR/sa.map"
 done
-check "each of 10 client addresses landed on exactly one worker" awk '$2 != 1 {exit 1}' "$DIR/sa.map"
+check "10,000 connections: each of 10 client addresses landed on exactly one worker" awk '$2 != 1 {exit 1}' "$DIR/sa.map"
 check "the 10 addresses use more than one worker" test "$(awk '{print $3}' "$DIR/sa.map" | sort -u | wc -l)" -gt 1
 # one member leaves (drained): only its clients move
 SA=($(pids sa))
@@ -214,8 +236,8 @@ echo "--- cpu: the member of the receiving CPU"
 if [ "$(nproc)" -ge 2 ]; then
 	start_server cpu -p 7008 -w 2
 	check "steer cpu" ps_ steer 7008 --policy cpu
-	c0=$(run taskset -c 0 "$CLI" -p 7008 -a 127.0.0.1 -n 200 | awk 'NF == 2' | tr '\n' ' ')
-	c1=$(run taskset -c 1 "$CLI" -p 7008 -a 127.0.0.1 -n 200 | awk 'NF == 2' | tr '\n' ' ')
+	c0=$(run taskset -c 0 "$CLI" -p 7008 -a 127.0.0.1 -n 5000 | awk 'NF == 2' | tr '\n' ' ')
+	c1=$(run taskset -c 1 "$CLI" -p 7008 -a 127.0.0.1 -n 5000 | awk 'NF == 2' | tr '\n' ' ')
 	check "CPU 0 -> one worker ($c0), CPU 1 -> the other ($c1)" \
 		test "$(echo "$c0" | wc -w)" -eq 2 -a "$(echo "$c1" | wc -w)" -eq 2 -a "${c0%% *}" != "${c1%% *}"
 	stop_server cpu
@@ -249,6 +271,27 @@ STATUS_ADDR=127_0_0_1 policy_run s4 7010 2000 -a 127.0.0.1 -- --addr 127.0.0.1 -
 STATUS_ADDR=::1 policy_run s6 7010 2000 -a ::1 -- --addr ::1 --policy round-robin
 check "127.0.0.1 group split evenly" ratio s4 'max(s)-min(s)' 'v<=1'
 check "::1 group split evenly" ratio s6 'max(s)-min(s)' 'v<=1'
+
+echo "--- a steered group whose servers are gone: steer off removes its state"
+check "pins of the stopped round-robin group are still there" bash -c "ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 >/dev/null"
+ps_ steer off 7002 >"$DIR/stale.out" 2>&1
+check "steer off on it: $(cat "$DIR/stale.out")" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 2>/dev/null"
+
+echo "--- TCP and UDP x IPv4 and IPv6 x wildcard and specific address"
+mport=7020
+for proto in tcp udp; do
+	for addr in 0.0.0.0 :: 127.0.0.1 ::1; do
+		case $addr in 0.0.0.0 | 127.0.0.1) caddr=127.0.0.1 ;; *) caddr=::1 ;; esac
+		u=()
+		[ "$proto" = udp ] && u=(-u)
+		name=m$mport
+		start_server "$name" -p "$mport" -w 2 -a "$addr" "${u[@]}"
+		policy_run "$name" "$mport" 600 -a "$caddr" "${u[@]}" -- --proto "$proto" --policy round-robin >"$DIR/$name.log"
+		check "$proto $addr: 600 from $caddr split $(sed -n 's/^split //p' "$DIR/$name.cmp")" \
+			bash -c "grep -q '^split 300 300 equal' '$DIR/$name.cmp' && ! grep -q FAIL '$DIR/$name.log'"
+		mport=$((mport + 1))
+	done
+done
 
 echo "--- steer off restores the kernel's hash"
 start_server off -p 7011 -w 3
@@ -323,7 +366,8 @@ expect_bad() {
 	ps_ steer "$@" >"$DIR/bad.out" 2>"$DIR/bad.err"
 	st=$?
 	lines=$(wc -l <"$DIR/bad.err")
-	if [ "$st" -eq 2 ] && [ "$lines" -eq 1 ] && ! ls -d /sys/fs/bpf/portscope/steer/net"$NSINO"-*-7013 >/dev/null 2>&1; then
+	if [ "$st" -eq 2 ] && [ "$lines" -eq 1 ] && ! ls -d /sys/fs/bpf/portscope/steer/net"$NSINO"-*-7013 \
+		/sys/fs/bpf/portscope/steer/net"$NSINO"-*-7019 >/dev/null 2>&1; then
 		ok "$name: $(cat "$DIR/bad.err")"
 	else
 		bad "$name: exit $st, $lines stderr lines"; cat "$DIR/bad.err"
@@ -338,12 +382,14 @@ expect_bad "unknown policy" 7013 --policy fastest
 expect_bad "port 0" 0
 expect_bad "port 65536" 65536
 expect_bad "port abc" abc
-expect_bad "least-conn on UDP" 7013 --proto udp --policy least-conn
+start_server badu -p 7019 -w 2 -u
+expect_bad "least-conn on UDP" 7019 --proto udp --policy least-conn
 expect_bad "no SO_REUSEPORT on the port's socket" 7014 --policy round-robin
 expect_bad "steer off on an unsteered group" off 7013
 run "$CLI" -p 7013 -a 127.0.0.1 -n 500 >"$DIR/bad.client"
 check "the group still serves (kernel hash)" grep -q '^ok 500 failed 0 ' "$DIR/bad.client"
 stop_server bad
+stop_server badu
 
 echo "--- migration: a stalled worker's queue moves when its listener closes"
 # stalled_kill NAME PORT STEER: a worker stops (SIGSTOP); 12 clients in
