@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "adopt.h"
 #include "groups.h"
 #include "json.h"
@@ -96,6 +97,58 @@ static int collect_proto(struct groups *gs, __u8 proto, const struct groups_filt
 	return 0;
 }
 
+/*
+ * Which sk_reuseport program serves a group? The kernel does not say (no
+ * getsockopt for SO_ATTACH_REUSEPORT_EBPF), but a program selects sockets
+ * from a REUSEPORT_SOCKARRAY, and such a map answers a lookup with the
+ * socket's cookie: a map holding a member's cookie names the program.
+ */
+static void find_programs(struct groups *gs)
+{
+	struct bpf_prog_info pi;
+	struct bpf_map_info mi;
+	__u32 id = 0, len, maps[16], m, k, nmaps;
+	__u64 cookie;
+	size_t i, j;
+	int pfd, mfd;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		pfd = bpf_prog_get_fd_by_id(id);
+		if (pfd < 0)
+			continue;
+		memset(&pi, 0, sizeof(pi));
+		pi.nr_map_ids = 16;
+		pi.map_ids = (__u64)(unsigned long)maps;
+		len = sizeof(pi);
+		if (bpf_obj_get_info_by_fd(pfd, &pi, &len) || pi.type != BPF_PROG_TYPE_SK_REUSEPORT) {
+			close(pfd);
+			continue;
+		}
+		close(pfd);
+		nmaps = pi.nr_map_ids < 16 ? pi.nr_map_ids : 16;
+		for (m = 0; m < nmaps; m++) {
+			mfd = bpf_map_get_fd_by_id(maps[m]);
+			if (mfd < 0)
+				continue;
+			memset(&mi, 0, sizeof(mi));
+			len = sizeof(mi);
+			if (!bpf_obj_get_info_by_fd(mfd, &mi, &len) &&
+			    mi.type == BPF_MAP_TYPE_REUSEPORT_SOCKARRAY && mi.value_size == 8)
+				for (k = 0; k < mi.max_entries; k++) {
+					if (bpf_map_lookup_elem(mfd, &k, &cookie))
+						continue;
+					for (i = 0; i < gs->n; i++)
+						for (j = 0; j < gs->g[i].n; j++)
+							if (gs->g[i].m[j].sk.cookie == cookie) {
+								gs->g[i].bpf_prog_id = id;
+								gs->g[i].bpf_map_id = maps[m];
+							}
+				}
+			close(mfd);
+		}
+	}
+}
+
 static int cmp_member(const void *a, const void *b)
 {
 	const struct member *x = a, *y = b;
@@ -146,6 +199,7 @@ int groups_collect(struct groups *gs, const struct groups_filter *f)
 		}
 	}
 	gs->n = j;
+	find_programs(gs);
 	return 0;
 fail:
 	groups_free(gs);
@@ -202,10 +256,15 @@ static void print_text(const struct groups *gs)
 		const struct group *g = &gs->g[i];
 
 		steer_view_of(g, &v);
-		printf("%s %s  %zu member%s  steering: %s%s\n", proto_name(g->proto),
-		       group_addr(g, ep, sizeof(ep)), g->n, g->n == 1 ? "" : "s",
-		       v.steered ? "portscope " : "kernel hash (no portscope program)",
-		       v.steered ? policy_name(v.policy) : "");
+		printf("%s %s  %zu member%s  steering: ", proto_name(g->proto),
+		       group_addr(g, ep, sizeof(ep)), g->n, g->n == 1 ? "" : "s");
+		if (v.steered)
+			printf("portscope %s (program %u)\n", policy_name(v.policy), g->bpf_prog_id);
+		else if (g->bpf_prog_id)
+			printf("another sk_reuseport program (id %u, map %u)\n", g->bpf_prog_id,
+			       g->bpf_map_id);
+		else
+			printf("kernel hash (no sk_reuseport program holds a member)\n");
 		printf("  %-20s %-9s %-9s %-28s %s\n", "COOKIE", "QUEUE", "REUSEPORT",
 		       v.steered ? "SERVER (SELECTED/MIGRATED)" : "SERVER", "HOLDERS");
 		for (k = 0; k < g->n; k++) {
@@ -251,7 +310,11 @@ static void print_json(const struct groups *gs)
 		       proto_name(g->proto), g->family == AF_INET6 ? 6 : 4,
 		       fmt_addr(g->addr, g->family == AF_INET6 ? 6 : 4, a, sizeof(a)), g->port, g->ifindex);
 		if (v.steered)
-			printf("\"steering\":{\"by\":\"portscope\",\"policy\":\"%s\"},", policy_name(v.policy));
+			printf("\"steering\":{\"by\":\"portscope\",\"policy\":\"%s\",\"prog_id\":%u},",
+			       policy_name(v.policy), g->bpf_prog_id);
+		else if (g->bpf_prog_id)
+			printf("\"steering\":{\"by\":\"other\",\"prog_id\":%u,\"map_id\":%u},",
+			       g->bpf_prog_id, g->bpf_map_id);
 		else
 			printf("\"steering\":null,");
 		printf("\"members\":[");

@@ -23,6 +23,8 @@ struct group {
 	__u32 ifindex;
 	struct member *m;
 	size_t n;
+	__u32 bpf_map_id;	/* a REUSEPORT_SOCKARRAY holding a member, or 0 */
+	__u32 bpf_prog_id;	/* the sk_reuseport program using that map, or 0 */
 };
 
 struct groups {

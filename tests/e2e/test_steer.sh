@@ -132,7 +132,8 @@ policy_run rr 7002 10000 -a 127.0.0.1 -- --policy round-robin
 check "round-robin max/mean <= 1.01 ($(ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'))" ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'
 check "groups shows portscope's policy and each member's counters" python3 -c "
 import json; g = json.loads(open('$DIR/rr.groups').readline())
-assert g['steering'] == {'by': 'portscope', 'policy': 'round-robin'}, g['steering']
+assert g['steering']['by'] == 'portscope' and g['steering']['policy'] == 'round-robin', g['steering']
+assert g['steering']['prog_id'] > 0
 assert sorted(m['selected'] for m in g['members']) == [2500] * 4"
 
 echo "--- weighted 3:2:1, 12000 connections"
@@ -277,6 +278,15 @@ check "pins of the stopped round-robin group are still there" bash -c "ls -d /sy
 ps_ steer off 7002 >"$DIR/stale.out" 2>&1
 check "steer off on it: $(cat "$DIR/stale.out")" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 2>/dev/null"
 
+echo "--- a program portscope did not pin is still seen on the group"
+start_server fr -p 7031 -w 2
+ps_ steer 7031 --policy round-robin >/dev/null
+frid=$(ps_ groups --port 7031 --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["steering"]["prog_id"])')
+rm -rf /sys/fs/bpf/portscope/steer/net"$NSINO"-tcp-*-7031	# attached, no longer ours
+check "groups names the other program (id $frid) holding the members" bash -c \
+	"nsenter --net=/run/netns/$NS '$PS' groups --port 7031 --json | grep -q '\"steering\":{\"by\":\"other\",\"prog_id\":$frid,'"
+stop_server fr
+
 echo "--- TCP and UDP x IPv4 and IPv6 x wildcard and specific address"
 mport=7020
 for proto in tcp udp; do
@@ -296,7 +306,10 @@ done
 echo "--- steer off restores the kernel's hash"
 start_server off -p 7011 -w 3
 ps_ steer 7011 --policy round-robin >/dev/null
+offid=$(ps_ groups --port 7011 --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["steering"]["prog_id"])')
 check "steer off" ps_ steer off 7011
+check "program $offid is gone from the kernel: nothing attached to the group" bash -c "! bpftool prog show id $offid >/dev/null 2>&1"
+check "groups: kernel hash again" bash -c "nsenter --net=/run/netns/$NS '$PS' groups --port 7011 --json | grep -q '\"steering\":null'"
 check "no pins left for the group" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7011 2>/dev/null"
 check "status no longer lists it" bash -c "! (nsenter --net=/run/netns/$NS '$PS' steer status | grep -q -- '-7011 ')"
 run "$CLI" -p 7011 -a 127.0.0.1 -n 3000 >"$DIR/off.client"
