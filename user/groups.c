@@ -411,11 +411,8 @@ int cmd_groups(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
-		case ':':
-			pr_warn("option '%s' needs a value\n", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			pr_warn("unknown option '%s'; see 'portscope groups --help'\n", argv[optind - 1]);
+			option_error(c, argv, "groups");
 			return EXIT_USAGE;
 		}
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include "log.h"
 #include "parse_arg.h"
@@ -38,4 +39,13 @@ int parse_port(const char *s, uint16_t *out)
 	if (!err)
 		*out = v;
 	return err;
+}
+
+int option_error(int c, char **argv, const char *cmd)
+{
+	if (c == ':')
+		pr_warn("option '%s' needs a value\n", argv[optind - 1]);
+	else
+		pr_warn("unknown option '%s'; see 'portscope %s --help'\n", argv[optind - 1], cmd);
+	return -EINVAL;
 }

@@ -218,12 +218,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
-		case ':':
-			pr_warn("option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("unknown option '%s'; see 'portscope replay --help'\n", argv[optind - 1]);
-			return -EINVAL;
+			return option_error(c, argv, "replay");
 		}
 	}
 	log_init(verbose);

@@ -789,12 +789,8 @@ static int parse_steer_args(int argc, char **argv, struct steer_args *a, int *js
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
-		case ':':
-			pr_warn("option '%s' needs a value\n", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			pr_warn("unknown option '%s'; see 'portscope steer --help'\n", argv[optind - 1]);
-			return -EINVAL;
+			return option_error(c, argv, "steer");
 		}
 	}
 	log_init(verbose);
