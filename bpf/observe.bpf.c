@@ -45,6 +45,14 @@ struct {
 	__type(value, __u64);
 } port_filter SEC(".maps");
 
+/* Written and read by userspace only: which interfaces, how, since when. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct ps_attach_info);
+} info SEC(".maps");
+
 static __always_inline void count_reason(enum ps_reason r)
 {
 	__u32 key = r;

@@ -58,6 +58,15 @@ struct ps_flow_stats {
 	__u32 pad;
 };
 
+/* Where the observer is attached (userspace's record, in the map "info"). */
+#define PS_MAX_IFACES 16
+struct ps_attach_info {
+	__u32 ifindex;		/* 0: entry free */
+	__u32 mode;		/* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	__u64 since;		/* CLOCK_REALTIME seconds */
+	char ifname[16];
+};
+
 /* TCP flags byte (offset 13 of the header). */
 #define PS_TCP_FIN 0x01
 #define PS_TCP_SYN 0x02

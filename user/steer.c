@@ -23,11 +23,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <sys/mount.h>
 #include <sys/file.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <time.h>
@@ -40,6 +37,7 @@
 #include "maps.h"
 #include "model.h"
 #include "parse_arg.h"
+#include "pins.h"
 #include "steer.h"
 #include "steer.skel.h"
 
@@ -50,8 +48,7 @@
 #define SO_DETACH_REUSEPORT_BPF 68
 #endif
 
-#define PIN_ROOT "/sys/fs/bpf/portscope"
-#define STEER_ROOT PIN_ROOT "/steer"
+#define STEER_ROOT STEER_PINS
 
 static const char *const policy_names[PS_POL_MAX] = {
 	[PS_POL_HASH] = "hash",		[PS_POL_RR] = "round-robin",
@@ -126,24 +123,6 @@ static void group_dir(const struct group *g, char *buf, size_t len)
 		 proto_name(g->proto), a, g->port);
 }
 
-/* Pins need the BPF filesystem at /sys/fs/bpf: mount it when missing, as
- * bpftool does. (Under 'ip netns exec', which mounts a private /sys, pins
- * would vanish with it: enter a namespace with 'nsenter --net=…' instead.) */
-static int check_bpffs(void)
-{
-	struct statfs fs;
-
-	if (!statfs("/sys/fs/bpf", &fs) && fs.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		pr_warn("/sys/fs/bpf is not a BPF filesystem and mounting one failed: %s\n",
-			strerror(errno));
-		return -errno;
-	}
-	pr_info("mounted the BPF filesystem on /sys/fs/bpf\n");
-	return 0;
-}
-
 static void close_pinned(struct pinned *p)
 {
 	int i;
@@ -172,33 +151,6 @@ static int open_pinned(const char *dir, struct pinned *p)
 		}
 	}
 	return 0;
-}
-
-static int mkdir_private(const char *dir)
-{
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	return chmod(dir, 0700) ? -errno : 0;
-}
-
-/* Remove a group's pins (unpinning the link detaches the tracepoint). */
-static void unpin_dir(const char *dir)
-{
-	char path[PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	closedir(d);
-	rmdir(dir);
-	rmdir(STEER_ROOT);	/* only when empty */
-	rmdir(PIN_ROOT);
 }
 
 /* One writer at a time per group (a --watch and a --drain, say): the
@@ -537,24 +489,15 @@ static int pin_all(struct steer_bpf *skel, struct bpf_link *link, const char *di
 	struct bpf_map *maps[] = { skel->maps.members, skel->maps.cfg, skel->maps.meta,
 				   skel->maps.rr, skel->maps.slot_stats, skel->maps.active,
 				   skel->maps.steer_reasons, skel->maps.conns, skel->maps.slots };
-	char path[PATH_MAX + 32];
-	int i, err;
+	int i, err = 0;
 
-	for (i = 0; i < M_N; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
-		err = bpf_map__pin(maps[i], path);
-		if (err || chmod(path, 0600))
-			return err ? err : -errno;
-	}
-	snprintf(path, sizeof(path), "%s/steer", dir);
-	err = bpf_program__pin(skel->progs.steer, path);
-	if (err || chmod(path, 0600))
-		return err ? err : -errno;
-	snprintf(path, sizeof(path), "%s/track_state", dir);
-	err = bpf_link__pin(link, path);
-	if (err || chmod(path, 0600))
-		return err ? err : -errno;
-	return 0;
+	for (i = 0; i < M_N && !err; i++)
+		err = pin_fd(bpf_map__fd(maps[i]), dir, map_names[i]);
+	if (!err)
+		err = pin_fd(bpf_program__fd(skel->progs.steer), dir, "steer");
+	if (!err)
+		err = pin_fd(bpf_link__fd(link), dir, "track_state");
+	return err;
 }
 
 /*
@@ -587,11 +530,7 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 		pr_warn("cannot attach the connection tracker: %s\n", strerror(-err));
 		goto out;
 	}
-	err = mkdir_private(PIN_ROOT);
-	if (!err)
-		err = mkdir_private(STEER_ROOT);
-	if (!err)
-		err = mkdir_private(dir);
+	err = pins_prepare(dir);
 	if (!err)
 		err = pin_all(skel, link, dir);
 	if (!err)
@@ -629,7 +568,7 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 	}
 	goto out;
 out_unpin:
-	unpin_dir(dir);
+	pins_remove(dir);
 out:
 	bpf_link__destroy(link);	/* the pin keeps it attached */
 	steer_bpf__destroy(skel);
@@ -877,9 +816,6 @@ static int steer_on(struct steer_args *a)
 	ret = find_group(a, &gs, &g, 0);
 	if (ret != EXIT_OK)
 		goto out;
-	ret = EXIT_FAIL;
-	if (check_bpffs())
-		goto out;
 	ret = EXIT_USAGE;
 	if (check_pids(a, g))
 		goto out;
@@ -972,7 +908,7 @@ static int remove_stale(const struct steer_args *a)
 		    (want[0] && strncmp(de->d_name + plen, want, strlen(want))))
 			continue;
 		snprintf(dir, sizeof(dir), STEER_ROOT "/%s", de->d_name);
-		unpin_dir(dir);
+		pins_remove(dir);
 		n++;
 	}
 	closedir(d);
@@ -1025,7 +961,7 @@ static int steer_off(struct steer_args *a)
 		pr_warn("cannot detach from the group: %s\n", strerror(errno));
 		goto out;
 	}
-	unpin_dir(dir);
+	pins_remove(dir);
 	printf("%s %u: kernel hash restored\n", proto_name(g->proto), g->port);
 out:
 	groups_free(&gs);
