@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
+#include "attach.h"
 #include "groups.h"
 #include "replay.h"
 #include "steer.h"
@@ -15,6 +16,10 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
+	      "  attach -i IF   attach the XDP observer and pin it (persistent mode)\n"
+	      "  detach         detach the pinned observer ([-i IF]...)\n"
+	      "  status         what portscope has attached where, since when, table fill\n"
+	      "  cleanup        remove portscope's stale pins (gone devices, closed groups)\n"
 	      "  groups         list SO_REUSEPORT groups, members and their processes\n"
 	      "  steer PORT     steer a reuseport group by policy; drain; 'steer off', 'steer status'\n"
 	      "  help           this help\n"
@@ -34,6 +39,10 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "replay", cmd_replay },
+	{ "attach", cmd_attach },
+	{ "detach", cmd_detach },
+	{ "status", cmd_status },
+	{ "cleanup", cmd_cleanup },
 	{ "groups", cmd_groups },
 	{ "steer", cmd_steer },
 };

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The live observer: attached to interfaces through bpf_link (a loader that
+ * dies detaches), either for the lifetime of a command (top -i …) or pinned
+ * under /sys/fs/bpf/portscope/observe (attach --pin) for later commands.
+ */
+#ifndef PS_ATTACH_H
+#define PS_ATTACH_H
+
+#include <net/if.h>
+#include "maps.h"
+#include "observer.h"
+
+struct live_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	__u32 mode;		/* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	int link_fd;		/* -1 when the link is only pinned */
+};
+
+struct live {
+	struct observer ob;	/* loaded by this process, or skel NULL */
+	int prog_fd;
+	struct map_fds fds;
+	int info_fd;
+	int pinned;		/* the maps come from pins */
+	struct live_iface ifs[PS_MAX_IFACES];
+	int n;
+};
+
+struct attach_req {
+	const char *ifaces[PS_MAX_IFACES];
+	int n;
+	__u32 mode;		/* 0: native, else generic; or forced */
+	struct observer_opts oo;
+};
+
+/* "native" / "skb" -> XDP_FLAGS_*; -EINVAL with a message otherwise. */
+int parse_mode(const char *s, __u32 *mode);
+const char *mode_name(__u32 mode);
+
+/* Interfaces exist and are up, and carry no other XDP program: checked
+ * before anything is loaded (one line and -EINVAL otherwise). */
+int ifaces_check(const struct attach_req *r);
+/* Load the observer and attach it to every interface of r. */
+int live_attach(struct live *l, const struct attach_req *r);
+/* Open what 'attach --pin' left; -ENOENT when nothing is pinned. */
+int live_open_pinned(struct live *l);
+/* Close: links this process holds (not pinned) detach here. */
+void live_close(struct live *l);
+
+/* -i, --mode, --flow-entries, --port for attach and the live commands:
+ * 0, -EINVAL (message printed), or -ENOENT when c is none of them. */
+int parse_attach_opt(int c, const char *arg, struct attach_req *r, uint16_t *ports, size_t maxports);
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+
+#endif
