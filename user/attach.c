@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "caps.h"
 #include "log.h"
 #include "model.h"
 #include "parse_arg.h"
@@ -390,6 +391,8 @@ int cmd_attach(int argc, char **argv)
 		pr_warn("attach needs an interface: -i IFACE\n");
 		return EXIT_USAGE;
 	}
+	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
+		return EXIT_USAGE;
 	if (ifaces_check(&r))
 		return EXIT_USAGE;
 

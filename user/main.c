@@ -7,6 +7,7 @@
 #include "groups.h"
 #include "replay.h"
 #include "steer.h"
+#include "top.h"
 
 #define PORTSCOPE_VERSION "0.1.0"
 
@@ -16,6 +17,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
+	      "  top            live per-port traffic with the processes listening (-i IF)\n"
+	      "  flows          the 5-tuple flow table (-i IF, or the pinned observer)\n"
 	      "  attach -i IF   attach the XDP observer and pin it (persistent mode)\n"
 	      "  detach         detach the pinned observer ([-i IF]...)\n"
 	      "  status         what portscope has attached where, since when, table fill\n"
@@ -28,6 +31,8 @@ static void usage(FILE *f)
 	      "'portscope COMMAND --help' describes a command's options.\n"
 	      "\n"
 	      "Examples:\n"
+	      "  sudo portscope top -i eth0\n"
+	      "  sudo portscope flows -i eth0 --port 443\n"
 	      "  sudo portscope replay capture.pcap --flows\n"
 	      "  sudo portscope groups --port 8080\n"
 	      "  sudo portscope steer 8080 --policy weighted --weight 4242=3 --weight 4243=1\n",
@@ -39,6 +44,8 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "replay", cmd_replay },
+	{ "top", cmd_top },
+	{ "flows", cmd_flows },
 	{ "attach", cmd_attach },
 	{ "detach", cmd_detach },
 	{ "status", cmd_status },

@@ -49,3 +49,26 @@ int option_error(int c, char **argv, const char *cmd)
 		pr_warn("unknown option '%s'; see 'portscope %s --help'\n", argv[optind - 1], cmd);
 	return -EINVAL;
 }
+
+int parse_seconds(const char *s, const char *what, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !isdigit((unsigned char)s[0])) {
+		pr_warn("invalid %s '%s': not a number of seconds\n", what, s ? s : "");
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno) {
+		pr_warn("invalid %s '%s': not a number of seconds\n", what, s);
+		return -EINVAL;
+	}
+	if (v < min || v > max) {
+		pr_warn("invalid %s '%s': must be %g..%g seconds\n", what, s, min, max);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}

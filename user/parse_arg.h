@@ -8,6 +8,8 @@
 /* 0, or -EINVAL / -ERANGE with a one-line message naming `what` on stderr. */
 int parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out);
 int parse_port(const char *s, uint16_t *out);
+/* Seconds, decimals allowed ("0.5"), within [min, max]. */
+int parse_seconds(const char *s, const char *what, double min, double max, double *out);
 /* getopt_long (optstring starting with ':') returned ':' or '?': one line
  * naming the option, and -EINVAL. */
 int option_error(int c, char **argv, const char *cmd);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "caps.h"
 #include "log.h"
 #include "model.h"
 #include "parse_arg.h"
@@ -243,6 +244,8 @@ int cmd_replay(int argc, char **argv)
 	int err;
 
 	if (parse_args(argc, argv, &a))
+		return EXIT_USAGE;
+	if (require_caps(NEED_BPF))
 		return EXIT_USAGE;
 	struct observer_opts oo = {
 		.flow_entries = a.flow_entries,

@@ -31,6 +31,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "adopt.h"
+#include "caps.h"
 #include "groups.h"
 #include "json.h"
 #include "log.h"
@@ -1155,6 +1156,8 @@ int cmd_steer(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (parse_port(port_arg, &a.port))
+		return EXIT_USAGE;
+	if (require_caps(NEED_BPF | NEED_NET_ADMIN | NEED_PTRACE))
 		return EXIT_USAGE;
 	if (mode == 1)
 		return steer_off(&a);

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "model.h"
+#include "portview.h"
+#include "sockets.h"
+
+const char *kind_name(enum port_kind k)
+{
+	return k == PORT_SERVICE ? "service" : k == PORT_EPHEMERAL ? "ephemeral" : "unbound";
+}
+
+static void local_port_range(unsigned *lo, unsigned *hi)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	*lo = 32768;
+	*hi = 60999;
+	if (f) {
+		if (fscanf(f, "%u %u", lo, hi) != 2) {
+			*lo = 32768;
+			*hi = 60999;
+		}
+		fclose(f);
+	}
+}
+
+/* What the flow table says per (proto, dport): entries, active, clients. */
+struct flow_ref {
+	__u8 proto;
+	__u16 dport;
+	__u32 saddr[4];
+	__u64 last_ns;
+};
+
+static int cmp_flow_ref(const void *a, const void *b)
+{
+	const struct flow_ref *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	if (x->dport != y->dport)
+		return x->dport - y->dport;
+	return memcmp(x->saddr, y->saddr, sizeof(x->saddr));
+}
+
+static void count_flows(struct port_view *v, __u64 active_since)
+{
+	size_t i, j, n = v->snap.nflows;
+	struct flow_ref *r = calloc(n ? n : 1, sizeof(*r));
+
+	if (!r)
+		return;
+	for (i = 0; i < n; i++) {
+		r[i].proto = v->snap.flows[i].key.proto;
+		r[i].dport = v->snap.flows[i].key.dport;
+		memcpy(r[i].saddr, v->snap.flows[i].key.saddr, sizeof(r[i].saddr));
+		r[i].last_ns = v->snap.flows[i].st.last_ns;
+	}
+	qsort(r, n, sizeof(*r), cmp_flow_ref);
+	for (i = 0; i < v->n; i++) {
+		struct port_row_view *row = &v->rows[i];
+		struct flow_ref key = { .proto = row->proto, .dport = row->port };
+
+		/* first flow of this (proto, port): the array is sorted */
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (r[mid].proto < key.proto ||
+			    (r[mid].proto == key.proto && r[mid].dport < key.dport))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (j = lo; j < n && r[j].proto == row->proto && r[j].dport == row->port; j++) {
+			row->flows++;
+			row->active += r[j].last_ns >= active_since;
+			row->clients += j == lo || memcmp(r[j].saddr, r[j - 1].saddr, sizeof(r[j].saddr));
+		}
+	}
+	free(r);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct port_row *x = a, *y = b;
+
+	return x->key.proto != y->key.proto ? x->key.proto - y->key.proto : x->key.port - y->key.port;
+}
+
+static const struct port_row *find_prev(const struct snapshot *prev, const struct ps_port_key *k)
+{
+	struct port_row key = { .key = *k };
+
+	return prev ? bsearch(&key, prev->ports, prev->nports, sizeof(key), cmp_key) : NULL;
+}
+
+static double rate(__u64 now, __u64 before, double secs)
+{
+	return secs > 0 && now >= before ? (now - before) / secs : 0;
+}
+
+static void fold_ephemeral(struct port_view *v)
+{
+	struct port_row_view sum[2] = {};	/* tcp, udp */
+	size_t i, j = 0, k;
+
+	for (i = 0; i < v->n; i++) {
+		struct port_row_view *r = &v->rows[i];
+
+		if (r->kind != PORT_EPHEMERAL) {
+			v->rows[j++] = *r;
+			continue;
+		}
+		k = r->proto == IPPROTO_UDP;
+		sum[k].proto = r->proto;
+		sum[k].kind = PORT_EPHEMERAL;
+		sum[k].total.packets += r->total.packets;
+		sum[k].total.bytes += r->total.bytes;
+		sum[k].total.syn += r->total.syn;
+		sum[k].total.synack += r->total.synack;
+		sum[k].total.fin += r->total.fin;
+		sum[k].total.rst += r->total.rst;
+		sum[k].pps += r->pps;
+		sum[k].bps += r->bps;
+		sum[k].new_ps += r->new_ps;
+		sum[k].rst_ps += r->rst_ps;
+		sum[k].flows += r->flows;
+		sum[k].active += r->active;
+		sum[k].clients += r->clients;
+		sum[k].folded++;
+	}
+	for (k = 0; k < 2; k++)
+		if (sum[k].folded)
+			v->rows[j++] = sum[k];
+	v->n = j;
+}
+
+static int sort_key;
+
+static int cmp_view(const void *a, const void *b)
+{
+	const struct port_row_view *x = a, *y = b;
+	double dx = 0, dy = 0;
+
+	switch (sort_key) {
+	case SORT_PACKETS: dx = x->pps, dy = y->pps; break;
+	case SORT_BYTES: dx = x->bps, dy = y->bps; break;
+	case SORT_NEW: dx = x->new_ps, dy = y->new_ps; break;
+	case SORT_FLOWS: dx = x->flows, dy = y->flows; break;
+	}
+	if (dx != dy)
+		return dx < dy ? 1 : -1;
+	/* then by totals, so a quiet view is still ordered by traffic */
+	if (sort_key != SORT_PORT && x->total.packets != y->total.packets)
+		return x->total.packets < y->total.packets ? 1 : -1;
+	if (x->folded != y->folded)
+		return x->folded ? 1 : -1;	/* the ephemeral summary last */
+	return x->port != y->port ? x->port - y->port : x->proto - y->proto;
+}
+
+int view_build(struct port_view *v, struct snapshot *cur, const struct snapshot *prev,
+	       double interval, const struct view_opts *o)
+{
+	struct groups_filter gf = { .all = 1 };
+	struct sock_info *est = NULL;
+	__u32 *nest = NULL;
+	struct timespec ts;
+	unsigned lo, hi;
+	size_t i, k, nes = 0;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	v->snap = *cur;
+	memset(cur, 0, sizeof(*cur));
+	view_prepare(&v->snap);	/* so this reading can be the next one's `prev` */
+	v->interval = interval;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v->now_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	local_port_range(&lo, &hi);
+
+	err = groups_collect(&v->gs, &gf);
+	if (err)
+		return err;
+	nest = calloc(65536, sizeof(*nest));
+	if (!nest)
+		return -ENOMEM;
+	if (!sockets_dump(IPPROTO_TCP, 1u << TCP_ESTABLISHED_, &est, &nes))
+		for (i = 0; i < nes; i++)
+			nest[est[i].port]++;
+	free(est);
+
+	v->rows = calloc(v->snap.nports + 1, sizeof(*v->rows));
+	if (!v->rows) {
+		free(nest);
+		return -ENOMEM;
+	}
+	for (i = 0; i < v->snap.nports; i++) {
+		const struct port_row *pr = &v->snap.ports[i];
+		const struct port_row *pv = find_prev(prev, &pr->key);
+		struct port_row_view *r = &v->rows[v->n];
+
+		if ((o->port && pr->key.port != o->port) || (o->proto && pr->key.proto != o->proto))
+			continue;
+		r->proto = pr->key.proto;
+		r->port = pr->key.port;
+		r->total = pr->st;
+		r->pps = rate(pr->st.packets, pv ? pv->st.packets : 0, interval);
+		r->bps = rate(pr->st.bytes, pv ? pv->st.bytes : 0, interval);
+		r->new_ps = rate(pr->st.syn, pv ? pv->st.syn : 0, interval);
+		r->rst_ps = rate(pr->st.rst, pv ? pv->st.rst : 0, interval);
+		if (!prev)
+			r->pps = r->bps = r->new_ps = r->rst_ps = 0;
+		r->established = r->proto == IPPROTO_TCP ? nest[r->port] : 0;
+		for (k = 0; k < v->gs.n; k++)
+			if (v->gs.g[k].proto == r->proto && v->gs.g[k].port == r->port &&
+			    r->ngroups < 4)
+				r->groups[r->ngroups++] = &v->gs.g[k];
+		r->kind = r->ngroups ? PORT_SERVICE
+				     : r->port >= lo && r->port <= hi ? PORT_EPHEMERAL : PORT_UNBOUND;
+		v->pps += r->pps;
+		v->bps += r->bps;
+		v->new_ps += r->new_ps;
+		v->n++;
+	}
+	free(nest);
+	count_flows(v, v->now_ns - (__u64)(interval * 1e9));
+	if (!o->all_ports && !o->port)
+		fold_ephemeral(v);
+	sort_key = o->sort;
+	qsort(v->rows, v->n, sizeof(*v->rows), cmp_view);
+	return 0;
+}
+
+void view_prepare(struct snapshot *s)
+{
+	qsort(s->ports, s->nports, sizeof(*s->ports), cmp_key);
+}
+
+void view_free(struct port_view *v)
+{
+	free(v->rows);
+	snapshot_free(&v->snap);
+	groups_free(&v->gs);
+	memset(v, 0, sizeof(*v));
+}
