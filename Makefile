@@ -16,7 +16,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wshadow -Wno-missing-field-initializers -std=gnu11 \
 	    -Iinclude -I$(BUILD) -Iuser -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lpcap -lmnl
+LDLIBS   := -lbpf -lelf -lz -lpcap -lmnl -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
 	      -mcpu=v3 -Wno-unused-parameter -Ivmlinux -Iinclude -Ibpf -MMD -MP
 
@@ -37,8 +37,9 @@ endif
 # is missing. "installed" is the status that counts: a removed package whose
 # config files remain still answers `dpkg -s`.
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
-	      make gcc pkg-config
-DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux
+	      libmicrohttpd-dev make gcc pkg-config
+DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux \
+	      prometheus
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
 		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \
@@ -51,9 +52,11 @@ deps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get install -y -q --no-install-recommends $$missing || \
 	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; } || exit 1; \
-	case " $$missing " in *" nginx-light "*) \
-		# tests run their own nginx in a namespace: not the packaged service \
-		systemctl disable --now nginx 2>/dev/null; pkill -x nginx; true ;; esac
+	for svc in nginx prometheus; do \
+		# tests run their own servers in namespaces, not the packaged services \
+		case " $$missing " in *" $$svc"*) \
+			systemctl disable --now $$svc 2>/dev/null; pkill -x $$svc; true ;; esac; \
+	done
 
 # Order-only prerequisite of every compile: checked on each run (one
 # dpkg-query), `make deps` only when something is missing.

@@ -8,6 +8,7 @@
 #include "replay.h"
 #include "steer.h"
 #include "top.h"
+#include "metrics.h"
 
 #define PORTSCOPE_VERSION "0.1.0"
 
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
 	      "  top            live per-port traffic with the processes listening (-i IF)\n"
 	      "  flows          the 5-tuple flow table (-i IF, or the pinned observer)\n"
+	      "  metrics        Prometheus metrics: stdout, --listen ADDR:PORT, --textfile\n"
 	      "  attach -i IF   attach the XDP observer and pin it (persistent mode)\n"
 	      "  detach         detach the pinned observer ([-i IF]...)\n"
 	      "  status         what portscope has attached where, since when, table fill\n"
@@ -33,6 +35,7 @@ static void usage(FILE *f)
 	      "Examples:\n"
 	      "  sudo portscope top -i eth0\n"
 	      "  sudo portscope flows -i eth0 --port 443\n"
+	      "  sudo portscope metrics --listen 127.0.0.1:9435\n"
 	      "  sudo portscope replay capture.pcap --flows\n"
 	      "  sudo portscope groups --port 8080\n"
 	      "  sudo portscope steer 8080 --policy weighted --weight 4242=3 --weight 4243=1\n",
@@ -46,6 +49,7 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "top", cmd_top },
 	{ "flows", cmd_flows },
+	{ "metrics", cmd_metrics },
 	{ "attach", cmd_attach },
 	{ "detach", cmd_detach },
 	{ "status", cmd_status },

@@ -1044,6 +1044,11 @@ const struct steer_member *steer_member_of(const struct steer_view *v, __u64 coo
 	return NULL;
 }
 
+const char *steer_reason_name(int r)
+{
+	return r >= 0 && r < PS_S_MAX ? steer_reason_names[r] : "?";
+}
+
 const char *policy_name(__u32 policy)
 {
 	return policy < PS_POL_MAX ? policy_names[policy] : "?";

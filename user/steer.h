@@ -26,6 +26,7 @@ struct steer_view {
 int steer_view_of(const struct group *g, struct steer_view *v);
 const struct steer_member *steer_member_of(const struct steer_view *v, __u64 cookie);
 const char *policy_name(__u32 policy);
+const char *steer_reason_name(int r);
 
 /* "round-robin" -> PS_POL_RR …; -1 when unknown. */
 int parse_policy(const char *s);
