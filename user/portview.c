@@ -8,6 +8,7 @@
 #include "model.h"
 #include "portview.h"
 #include "sockets.h"
+#include "steer.h"
 
 const char *kind_name(enum port_kind k)
 {
@@ -243,6 +244,57 @@ void view_prepare(struct snapshot *s)
 	qsort(s->ports, s->nports, sizeof(*s->ports), cmp_key);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int view_start(const struct map_fds *fds, struct view_clock *c)
+{
+	int err = snapshot_read(fds, &c->prev);
+
+	if (err)
+		return err;
+	view_prepare(&c->prev);
+	c->t_prev = mono_s();
+	return 0;
+}
+
+int view_next(const struct map_fds *fds, struct view_clock *c, const struct view_opts *o,
+	      struct port_view *v)
+{
+	struct snapshot cur;
+	double t = mono_s();
+	int err = snapshot_read(fds, &cur);
+
+	if (err)
+		return err;
+	err = view_build(v, &cur, &c->prev, t - c->t_prev, o);
+	if (err) {
+		snapshot_free(&cur);
+		view_free(v);
+		return err;
+	}
+	c->t_prev = t;
+	return 0;
+}
+
+void view_done(struct port_view *v, struct view_clock *c)
+{
+	snapshot_free(&c->prev);
+	c->prev = v->snap;
+	memset(&v->snap, 0, sizeof(v->snap));
+	view_free(v);
+}
+
+void view_stop(struct view_clock *c)
+{
+	snapshot_free(&c->prev);
+}
+
 void view_free(struct port_view *v)
 {
 	free(v->rows);
@@ -250,3 +302,72 @@ void view_free(struct port_view *v)
 	groups_free(&v->gs);
 	memset(v, 0, sizeof(*v));
 }
+
+/* ---- formatting shared by the batch and screen views ---- */
+
+const char *view_human(double v, char *buf, size_t len)
+{
+	static const char *const u[] = { "", "k", "M", "G", "T" };
+	int i = 0;
+
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.1f%s" : "%.0f%s", v, u[i]);
+	return buf;
+}
+
+/* Malformed: every class that is a broken header, not a kind of traffic. */
+__u64 view_malformed(const struct snapshot *s)
+{
+	__u64 n = 0;
+	int r;
+
+	for (r = 0; r <= PS_R_CLASS_LAST; r++)
+		if (r != PS_R_PARSED_OK && r != PS_R_PORT_FILTERED && r != PS_R_NON_IP &&
+		    r != PS_R_ARP && r != PS_R_ICMP && r != PS_R_ICMPV6 && r != PS_R_OTHER_L4 &&
+		    r != PS_R_IPV4_FRAG_LATER && r != PS_R_IPV6_FRAG_LATER && r != PS_R_IPV6_NO_NEXT)
+			n += s->reasons[r];
+	return n;
+}
+
+/* "4242 nginx, 4243 nginx +1 holder; portscope round-robin" */
+void view_listeners(const struct port_row_view *r, char *buf, size_t len)
+{
+	size_t g, m, off = 0, nserv = 0, nhold = 0;
+	struct steer_view sv;
+	const char *steer = "";
+	char extra[64] = "";
+
+	buf[0] = 0;
+	for (g = 0; g < r->ngroups; g++) {
+		const struct group *gr = r->groups[g];
+
+		for (m = 0; m < gr->n; m++) {
+			const struct holder *srv = member_server(&gr->m[m]);
+
+			nhold += gr->m[m].nholders - (srv && srv->serving);
+			if (!srv)
+				continue;
+			if (nserv++ < 3 && off < len)
+				off += snprintf(buf + off, len - off, "%s%d %s", off ? ", " : "", srv->pid,
+						srv->comm);
+		}
+		steer_view_of(gr, &sv);
+		if (sv.steered) {
+			snprintf(extra, sizeof(extra), "; portscope %s", policy_name(sv.policy));
+			steer = extra;
+		} else if (gr->bpf_prog_id) {
+			snprintf(extra, sizeof(extra), "; bpf prog %u", gr->bpf_prog_id);
+			steer = extra;
+		}
+	}
+	if (nserv > 3 && off < len)
+		off += snprintf(buf + off, len - off, " +%zu", nserv - 3);
+	if (nhold && off < len)
+		off += snprintf(buf + off, len - off, " +%zu holder%s", nhold, nhold == 1 ? "" : "s");
+	if (off < len)
+		snprintf(buf + off, len - off, "%s", steer);
+}
+

@@ -56,6 +56,25 @@ void view_free(struct port_view *v);
 /* Order a reading as view_build wants its `prev` (by protocol and port). */
 void view_prepare(struct snapshot *s);
 
+/* The live loop's steps: a first reading, then each interval a view of
+ * what changed since the last one, which the view then replaces. */
+struct view_clock {
+	struct snapshot prev;
+	double t_prev;		/* CLOCK_MONOTONIC seconds of prev */
+};
+int view_start(const struct map_fds *fds, struct view_clock *c);
+int view_next(const struct map_fds *fds, struct view_clock *c, const struct view_opts *o,
+	      struct port_view *v);
+/* Done with v: its reading becomes the clock's prev. */
+void view_done(struct port_view *v, struct view_clock *c);
+void view_stop(struct view_clock *c);
+
 const char *kind_name(enum port_kind k);
+/* 1234567 -> "1.2M" */
+const char *view_human(double v, char *buf, size_t len);
+/* Frames in classes that are broken headers (not kinds of traffic). */
+__u64 view_malformed(const struct snapshot *s);
+/* "4242 nginx, 4243 nginx +1 holder; portscope round-robin" */
+void view_listeners(const struct port_row_view *r, char *buf, size_t len);
 
 #endif

@@ -43,14 +43,6 @@ struct live_args {
 	size_t top;		/* flows: rows */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Sleep, but wake for SIGINT/SIGTERM. */
 static void pause_for(double secs)
 {
@@ -79,72 +71,6 @@ static int open_live(struct live *l, const struct attach_req *r)
 
 /* ---- formatting --------------------------------------------------------------- */
 
-static const char *human(double v, char *buf, size_t len)
-{
-	static const char *const u[] = { "", "k", "M", "G", "T" };
-	int i = 0;
-
-	while (v >= 1000 && i < 4) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f%s" : "%.0f%s", v, u[i]);
-	return buf;
-}
-
-/* Malformed: every class that is a broken header, not a kind of traffic. */
-static __u64 malformed(const struct snapshot *s)
-{
-	__u64 n = 0;
-	int r;
-
-	for (r = 0; r <= PS_R_CLASS_LAST; r++)
-		if (r != PS_R_PARSED_OK && r != PS_R_PORT_FILTERED && r != PS_R_NON_IP &&
-		    r != PS_R_ARP && r != PS_R_ICMP && r != PS_R_ICMPV6 && r != PS_R_OTHER_L4 &&
-		    r != PS_R_IPV4_FRAG_LATER && r != PS_R_IPV6_FRAG_LATER && r != PS_R_IPV6_NO_NEXT)
-			n += s->reasons[r];
-	return n;
-}
-
-/* "4242 nginx, 4243 nginx +1 holder; portscope round-robin" */
-static void listeners_text(const struct port_row_view *r, char *buf, size_t len)
-{
-	size_t g, m, off = 0, nserv = 0, nhold = 0;
-	struct steer_view sv;
-	const char *steer = "";
-	char extra[64] = "";
-
-	buf[0] = 0;
-	for (g = 0; g < r->ngroups; g++) {
-		const struct group *gr = r->groups[g];
-
-		for (m = 0; m < gr->n; m++) {
-			const struct holder *srv = member_server(&gr->m[m]);
-
-			nhold += gr->m[m].nholders - (srv && srv->serving);
-			if (!srv)
-				continue;
-			if (nserv++ < 3 && off < len)
-				off += snprintf(buf + off, len - off, "%s%d %s", off ? ", " : "", srv->pid,
-						srv->comm);
-		}
-		steer_view_of(gr, &sv);
-		if (sv.steered) {
-			snprintf(extra, sizeof(extra), "; portscope %s", policy_name(sv.policy));
-			steer = extra;
-		} else if (gr->bpf_prog_id) {
-			snprintf(extra, sizeof(extra), "; bpf prog %u", gr->bpf_prog_id);
-			steer = extra;
-		}
-	}
-	if (nserv > 3 && off < len)
-		off += snprintf(buf + off, len - off, " +%zu", nserv - 3);
-	if (nhold && off < len)
-		off += snprintf(buf + off, len - off, " +%zu holder%s", nhold, nhold == 1 ? "" : "s");
-	if (off < len)
-		snprintf(buf + off, len - off, "%s", steer);
-}
-
 static void print_text(const struct port_view *v, const struct live *l)
 {
 	char a[16], b[16], c[16], when[16], lst[160];
@@ -166,9 +92,9 @@ static void print_text(const struct port_view *v, const struct live *l)
 		printf(" %s (%s)", l->ifs[k].name, mode_name(l->ifs[k].mode));
 	printf("\ntotal %s pkts/s %sB/s %s new/s | since attach %" PRIu64 " pkts %sB %" PRIu64
 	       " new | flows %zu/%u, %" PRIu64 " evicted | malformed %" PRIu64 "\n",
-	       human(v->pps, a, sizeof(a)), human(v->bps, b, sizeof(b)), human(v->new_ps, c, sizeof(c)),
-	       (uint64_t)snapshot_class_total(s), human(bytes, when, sizeof(when)), (uint64_t)syn, s->nflows,
-	       s->flow_capacity, (uint64_t)flows_evicted(s), (uint64_t)malformed(s));
+	       view_human(v->pps, a, sizeof(a)), view_human(v->bps, b, sizeof(b)), view_human(v->new_ps, c, sizeof(c)),
+	       (uint64_t)snapshot_class_total(s), view_human(bytes, when, sizeof(when)), (uint64_t)syn, s->nflows,
+	       s->flow_capacity, (uint64_t)flows_evicted(s), (uint64_t)view_malformed(s));
 	printf("%-5s %-16s %8s %8s %6s %6s %6s %6s %7s %6s  %s\n", "PROTO", "PORT", "PKTS/S",
 	       "BYTES/S", "NEW/S", "RST/S", "FLOWS", "ACTIVE", "CLIENTS", "ESTAB", "LISTENERS");
 	for (i = 0; i < v->n; i++) {
@@ -180,9 +106,9 @@ static void print_text(const struct port_view *v, const struct live *l)
 		else
 			snprintf(port, sizeof(port), "%u %s", r->port, r->kind == PORT_SERVICE ? "" :
 					r->kind == PORT_EPHEMERAL ? "ephem" : "unbound");
-		listeners_text(r, lst, sizeof(lst));
+		view_listeners(r, lst, sizeof(lst));
 		printf("%-5s %-16s %8s %8s %6.0f %6.0f %6u %6u %7u %6u  %s\n", proto_name(r->proto), port,
-		       human(r->pps, a, sizeof(a)), human(r->bps, b, sizeof(b)), r->new_ps, r->rst_ps,
+		       view_human(r->pps, a, sizeof(a)), view_human(r->bps, b, sizeof(b)), r->new_ps, r->rst_ps,
 		       r->flows, r->active, r->clients, r->established, lst);
 	}
 	printf("\n");
@@ -236,7 +162,7 @@ static void print_json(const struct port_view *v, const struct live *l)
 		       mode_name(l->ifs[k].mode));
 	printf("],\"rates\":{\"pkts\":%.1f,\"bytes\":%.1f,\"new\":%.1f},\"totals\":{\"packets\":%" PRIu64
 	       ",\"malformed\":%" PRIu64 "},\"ports\":[",
-	       v->pps, v->bps, v->new_ps, (uint64_t)snapshot_class_total(s), (uint64_t)malformed(s));
+	       v->pps, v->bps, v->new_ps, (uint64_t)snapshot_class_total(s), (uint64_t)view_malformed(s));
 	for (i = 0; i < v->n; i++) {
 		const struct port_row_view *r = &v->rows[i];
 
@@ -383,43 +309,29 @@ static void top_usage(FILE *f)
 	      f);
 }
 
-/* Read, build, print, every interval; prev keeps the last reading. */
+/* Read, build, print, every interval. */
 static int run_top(struct live *l, const struct live_args *a)
 {
-	struct snapshot prev, cur;
+	struct view_clock clk;
 	struct port_view v;
-	double t0, t1;
 	long n = 0;
-	int err;
+	int err = view_start(&l->fds, &clk);
 
-	err = snapshot_read(&l->fds, &prev);
-	if (err)
-		return err;
-	view_prepare(&prev);
-	t0 = now_s();
-	while (!stop && (!a->count || n < a->count)) {
+	while (!err && !stop && (!a->count || n < a->count)) {
 		pause_for(a->interval);
 		if (stop)
 			break;
-		err = snapshot_read(&l->fds, &cur);
-		if (err)
-			break;
-		t1 = now_s();
-		err = view_build(&v, &cur, &prev, t1 - t0, &a->vo);
-		snapshot_free(&prev);
+		err = view_next(&l->fds, &clk, &a->vo, &v);
 		if (err)
 			break;
 		if (a->json)
 			print_json(&v, l);
 		else
 			print_text(&v, l);
-		prev = v.snap;	/* keep this reading for the next rates */
-		memset(&v.snap, 0, sizeof(v.snap));
-		view_free(&v);
-		t0 = t1;
+		view_done(&v, &clk);
 		n++;
 	}
-	snapshot_free(&prev);
+	view_stop(&clk);
 	return err;
 }
 
