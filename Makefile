@@ -16,7 +16,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wshadow -Wno-missing-field-initializers -std=gnu11 \
 	    -Iinclude -I$(BUILD) -Iuser -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lpcap -lmnl -lmicrohttpd
+LDLIBS   := -lbpf -lelf -lz -lpcap -lmnl -lmicrohttpd -lncursesw
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
 	      -mcpu=v3 -Wno-unused-parameter -Ivmlinux -Iinclude -Ibpf -MMD -MP
 
@@ -37,9 +37,9 @@ endif
 # is missing. "installed" is the status that counts: a removed package whose
 # config files remain still answers `dpkg -s`.
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
-	      libmicrohttpd-dev make gcc pkg-config
+	      libmicrohttpd-dev libncurses-dev make gcc pkg-config
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux \
-	      prometheus
+	      prometheus tmux
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
 		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \

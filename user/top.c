@@ -23,6 +23,7 @@
 #include "model.h"
 #include "parse_arg.h"
 #include "portview.h"
+#include "render_tui.h"
 #include "steer.h"
 #include "top.h"
 
@@ -40,6 +41,7 @@ struct live_args {
 	double interval;
 	long count;		/* snapshots; 0: until interrupted */
 	int json;
+	int batch;		/* text snapshots even on a terminal */
 	size_t top;		/* flows: rows */
 };
 
@@ -202,6 +204,7 @@ static int parse_live_args(int argc, char **argv, struct live_args *a, const cha
 		{ "sort", required_argument, NULL, 's' },   { "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },  { "all-ports", no_argument, NULL, 'a' },
 		{ "top", required_argument, NULL, 'n' },    { "verbose", no_argument, NULL, 'v' },
+		{ "batch", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },	    {},
 	};
 	static uint16_t none[1];
@@ -212,8 +215,9 @@ static int parse_live_args(int argc, char **argv, struct live_args *a, const cha
 	a->interval = 1;
 	a->top = 20;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:m:F:d:oc:js:p:P:an:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:m:F:d:oc:js:p:P:an:vbh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b': a->batch = 1; break;
 		case 'd':
 			if (parse_seconds(optarg, "--interval", 0.1, 3600, &a->interval))
 				return -EINVAL;
@@ -284,8 +288,11 @@ static void top_usage(FILE *f)
 	      "socket first, other holders counted) with portscope's or another program's\n"
 	      "steering of its reuseport group. Ports in ip_local_port_range that nobody\n"
 	      "listens on (replies to this host's own connections) fold into one row per\n"
-	      "protocol unless --all-ports. A snapshot is printed every interval until\n"
-	      "Ctrl-C (batch mode, like top -b).\n"
+	      "protocol unless --all-ports.\n"
+	      "\n"
+	      "On a terminal this is a live screen (keys: q quit, s next sort key,\n"
+	      "u tcp/udp/all, e fold or unfold ephemeral ports, / port filter); otherwise,\n"
+	      "or with --batch, a text snapshot is printed every interval until Ctrl-C.\n"
 	      "\n"
 	      "With -i the observer is attached for as long as top runs (native XDP first,\n"
 	      "then generic); without, the maps pinned by 'portscope attach' are read.\n"
@@ -294,6 +301,7 @@ static void top_usage(FILE *f)
 	      "  -i, --iface IFACE    attach to IFACE (repeatable)\n"
 	      "  -m, --mode MODE      force native or skb\n"
 	      "  -d, --interval S     seconds between snapshots (default 1; 0.1..3600)\n"
+	      "  -b, --batch          text snapshots, not the screen\n"
 	      "  -o, --once           one snapshot (after one interval) and exit\n"
 	      "  -c, --count N        N snapshots and exit\n"
 	      "  -j, --json           one JSON object per snapshot and line\n"
@@ -350,7 +358,10 @@ int cmd_top(int argc, char **argv)
 		return ret;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	err = run_top(&l, &a);
+	if (isatty(STDOUT_FILENO) && !a.batch && !a.json && !a.count)
+		err = tui_top(&l, &a.vo, a.interval, &stop);
+	else
+		err = run_top(&l, &a);
 	live_close(&l);
 	if (err) {
 		pr_warn("cannot read the observer: %s\n", strerror(-err));

@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd python3 ip nsenter tcpdump tshark bpftool setpriv
+need_cmd python3 ip nsenter tcpdump tshark bpftool setpriv tmux
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SRV=$ROOT/build/tests/tools/rpserver
@@ -21,6 +21,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for ns in "$S" "$C"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
 	wait 2>/dev/null
+	tmux kill-session -t "$S" 2>/dev/null
 	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
@@ -163,6 +164,31 @@ check "nothing attached, nothing pinned" bash -c "! ls /sys/fs/bpf/portscope/obs
 echo "--- generic mode on lo"
 ps_ top -i lo --once --json --interval 0.2 >"$DIR/lo.json"
 check "lo is attached in skb mode" grep -q '"ifname":"lo","mode":"skb"' "$DIR/lo.json"
+
+echo "--- the screen, in an 80x24 terminal"
+tmux new-session -d -s "$S" -x 80 -y 24 "nsenter --net=/run/netns/$S $PS top -i vs --interval 0.5"
+sleep 0.8
+ip netns exec "$C" "$CLI" -a 10.77.0.1 -p 8080 -t 2 -r 200 -q >/dev/null &
+load=$!
+sleep 1.2
+tmux capture-pane -p -t "$S" >"$DIR/screen1"
+tmux send-keys -t "$S" s
+sleep 0.3
+tmux capture-pane -p -t "$S" >"$DIR/screen2"
+tmux resize-window -t "$S" -x 132 -y 30
+sleep 0.3
+tmux capture-pane -p -t "$S" >"$DIR/screen3"
+wait "$load"
+cat "$DIR/screen1"
+check "header: sort pkts, attached to vs natively" bash -c "head -2 '$DIR/screen1' | tr '\n' ' ' | grep -q 'sort pkts.*vs (native)'"
+check "a tcp 8080 row with new connections per second and its servers" bash -c "grep -E '^tcp +8080 .*rpserver' '$DIR/screen1' | awk '{exit !(\$5 > 0)}'"
+check "24 lines of at most 80 columns" bash -c "[ \$(wc -l <'$DIR/screen1') -eq 24 ] && ! awk 'length > 80' '$DIR/screen1' | grep -q ."
+check "'s' changes the sort key to bytes" bash -c "head -1 '$DIR/screen2' | grep -q 'sort bytes'"
+check "after a resize to 132x30 the listeners show in full" grep -qE '^tcp +8080 .*rpserver, [0-9]+ rpserver' "$DIR/screen3"
+tmux send-keys -t "$S" q
+sleep 0.5
+check "'q' quits" bash -c "! tmux has-session -t '$S' 2>/dev/null"
+check "and leaves nothing attached" test "$(attached_ids)" -eq 0
 
 echo "--- a loader that dies leaves nothing attached"
 for sig in INT TERM KILL; do
