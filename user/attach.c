@@ -536,7 +536,8 @@ int cmd_status(int argc, char **argv)
 	if (argc > 1 && !json) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			fputs("Usage: portscope status [--json]\n\nWhat portscope has attached where, "
-			      "since when, and how full its tables are.\n", stdout);
+			      "since when, and how full its tables are.\n\n"
+			      "Examples:\n  sudo portscope status\n  sudo portscope status --json\n", stdout);
 			return EXIT_OK;
 		}
 		pr_warn("unexpected argument '%s'\n", argv[1]);
@@ -629,7 +630,8 @@ int cmd_cleanup(int argc, char **argv)
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			fputs("Usage: portscope cleanup\n\nRemove portscope's stale state: links whose "
 			      "interface is gone, steered groups\nwhose sockets are all closed. "
-			      "Nothing that is in use, and nothing not portscope's.\n", stdout);
+			      "Nothing that is in use, and nothing not portscope's.\n\n"
+			      "Examples:\n  sudo portscope cleanup\n", stdout);
 			return EXIT_OK;
 		}
 		pr_warn("unexpected argument '%s'\n", argv[1]);
