@@ -124,7 +124,7 @@ TOOL_BINS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard test
 $(BUILD)/tests/tools/%: tests/tools/%.c | deps-check
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -Wall -Wextra -std=gnu11 $< -o $@
+	$(Q)$(CC) -O2 -g -Wall -Wextra -std=gnu11 -Iinclude $< $(LDLIBS) -o $@
 
 test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 	@bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)

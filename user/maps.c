@@ -63,7 +63,7 @@ static int dump_batch(int fd, struct map_dump *d, size_t cap)
 
 	for (;;) {
 		if (d->n + chunk > cap) {
-			cap = d->n + chunk;
+			cap = cap * 2 > d->n + chunk ? cap * 2 : d->n + chunk;	/* geometric */
 			if (grow(d, cap))
 				return -ENOMEM;
 		}

@@ -30,62 +30,76 @@ static void local_port_range(unsigned *lo, unsigned *hi)
 	}
 }
 
-/* What the flow table says per (proto, dport): entries, active, clients. */
-struct flow_ref {
-	__u8 proto;
-	__u16 dport;
-	__u32 saddr[4];
-	__u64 last_ns;
+/*
+ * What the flow table says per (proto, dport): entries, active, distinct
+ * clients. One pass: rows are found through an index by protocol and port,
+ * clients are counted through a set of (row, source address) pairs, so a
+ * refresh costs O(flows) and no sort.
+ */
+struct client_slot {
+	__u32 row1;		/* row index + 1; 0: empty */
+	__u32 addr[4];
 };
 
-static int cmp_flow_ref(const void *a, const void *b)
+static __u64 client_hash(__u32 row, const __u32 a[4])
 {
-	const struct flow_ref *x = a, *y = b;
+	__u64 h = row * 0x9E3779B97F4A7C15ULL;
+	int i;
 
-	if (x->proto != y->proto)
-		return x->proto - y->proto;
-	if (x->dport != y->dport)
-		return x->dport - y->dport;
-	return memcmp(x->saddr, y->saddr, sizeof(x->saddr));
+	for (i = 0; i < 4; i++)
+		h = (h ^ a[i]) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 29);
+}
+
+/* 1 when (row, addr) was not in the set yet. */
+static int client_add(struct client_slot *set, size_t mask, __u32 row, const __u32 a[4])
+{
+	size_t i = client_hash(row, a) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		if (!set[i].row1) {
+			set[i].row1 = row + 1;
+			memcpy(set[i].addr, a, sizeof(set[i].addr));
+			return 1;
+		}
+		if (set[i].row1 == row + 1 && !memcmp(set[i].addr, a, sizeof(set[i].addr)))
+			return 0;
+	}
 }
 
 static void count_flows(struct port_view *v, __u64 active_since)
 {
-	size_t i, j, n = v->snap.nflows;
-	struct flow_ref *r = calloc(n ? n : 1, sizeof(*r));
+	size_t i, cap = 16, n = v->snap.nflows;
+	struct client_slot *set;
+	__s32 *row_of;		/* [proto is udp][port] -> row, or -1 */
 
-	if (!r)
-		return;
+	while (cap < 2 * n)
+		cap *= 2;
+	row_of = malloc(2 * 65536 * sizeof(*row_of));
+	set = calloc(cap, sizeof(*set));
+	if (!row_of || !set)
+		goto out;
+	memset(row_of, 0xff, 2 * 65536 * sizeof(*row_of));
+	for (i = 0; i < v->n; i++)
+		row_of[(v->rows[i].proto == IPPROTO_UDP) * 65536 + v->rows[i].port] = i;
 	for (i = 0; i < n; i++) {
-		r[i].proto = v->snap.flows[i].key.proto;
-		r[i].dport = v->snap.flows[i].key.dport;
-		memcpy(r[i].saddr, v->snap.flows[i].key.saddr, sizeof(r[i].saddr));
-		r[i].last_ns = v->snap.flows[i].st.last_ns;
+		const struct flow_row *f = &v->snap.flows[i];
+		struct port_row_view *r;
+		__s32 k;
+
+		if (f->key.proto != IPPROTO_TCP && f->key.proto != IPPROTO_UDP)
+			continue;
+		k = row_of[(f->key.proto == IPPROTO_UDP) * 65536 + f->key.dport];
+		if (k < 0)
+			continue;
+		r = &v->rows[k];
+		r->flows++;
+		r->active += f->st.last_ns >= active_since;
+		r->clients += client_add(set, cap - 1, k, f->key.saddr);
 	}
-	qsort(r, n, sizeof(*r), cmp_flow_ref);
-	for (i = 0; i < v->n; i++) {
-		struct port_row_view *row = &v->rows[i];
-		struct flow_ref key = { .proto = row->proto, .dport = row->port };
-
-		/* first flow of this (proto, port): the array is sorted */
-		size_t lo = 0, hi = n;
-
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (r[mid].proto < key.proto ||
-			    (r[mid].proto == key.proto && r[mid].dport < key.dport))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (j = lo; j < n && r[j].proto == row->proto && r[j].dport == row->port; j++) {
-			row->flows++;
-			row->active += r[j].last_ns >= active_since;
-			row->clients += j == lo || memcmp(r[j].saddr, r[j - 1].saddr, sizeof(r[j].saddr));
-		}
-	}
-	free(r);
+out:
+	free(row_of);
+	free(set);
 }
 
 static int cmp_key(const void *a, const void *b)
