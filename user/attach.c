@@ -246,6 +246,20 @@ int live_open_pinned(struct live *l)
 	return 0;
 }
 
+int live_open(struct live *l, const struct attach_req *r)
+{
+	if (r->n) {
+		if (ifaces_check(r))
+			return EXIT_USAGE;
+		return live_attach(l, r) ? EXIT_FAIL : EXIT_OK;
+	}
+	if (live_open_pinned(l)) {
+		pr_warn("nothing attached: use -i IFACE, or 'portscope attach -i IFACE --pin' first\n");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 void live_close(struct live *l)
 {
 	int i;

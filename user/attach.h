@@ -46,6 +46,10 @@ int ifaces_check(const struct attach_req *r);
 int live_attach(struct live *l, const struct attach_req *r);
 /* Open what 'attach --pin' left; -ENOENT when nothing is pinned. */
 int live_open_pinned(struct live *l);
+/* For the live commands: attach to r's interfaces for this process's life
+ * (checked first), or open the pinned observer when r names none. Returns
+ * an exit status (EXIT_OK, or after one line on stderr). */
+int live_open(struct live *l, const struct attach_req *r);
 /* Close: links this process holds (not pinned) detach here. */
 void live_close(struct live *l);
 

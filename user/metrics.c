@@ -361,15 +361,9 @@ int cmd_metrics(int argc, char **argv)
 		return EXIT_USAGE;
 	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
 		return EXIT_USAGE;
-	if (req.n) {
-		if (ifaces_check(&req))
-			return EXIT_USAGE;
-		if (live_attach(&l, &req))
-			return EXIT_FAIL;
-	} else if (live_open_pinned(&l)) {
-		pr_warn("nothing attached: use -i IFACE, or 'portscope attach -i IFACE --pin' first\n");
-		return EXIT_USAGE;
-	}
+	ret = live_open(&l, &req);
+	if (ret)
+		return ret;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ret = EXIT_OK;

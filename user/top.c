@@ -54,23 +54,6 @@ static void pause_for(double secs)
 		;
 }
 
-static int open_live(struct live *l, const struct attach_req *r)
-{
-	int err;
-
-	if (r->n) {
-		if (ifaces_check(r))
-			return EXIT_USAGE;
-		err = live_attach(l, r);
-		return err ? EXIT_FAIL : EXIT_OK;
-	}
-	if (live_open_pinned(l)) {
-		pr_warn("nothing attached: use -i IFACE, or 'portscope attach -i IFACE --pin' first\n");
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
-}
-
 /* ---- formatting --------------------------------------------------------------- */
 
 static void print_text(const struct port_view *v, const struct live *l)
@@ -343,21 +326,33 @@ static int run_top(struct live *l, const struct live_args *a)
 	return err;
 }
 
+/* Arguments, capabilities, the observer, signals: what top and flows share. */
+static int start_live(int argc, char **argv, struct live_args *a, struct live *l, const char *cmd,
+		      void (*usage)(FILE *))
+{
+	int ret;
+
+	if (parse_live_args(argc, argv, a, cmd, usage))
+		return EXIT_USAGE;
+	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
+		return EXIT_USAGE;
+	ret = live_open(l, &a->req);
+	if (ret)
+		return ret;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	return EXIT_OK;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	struct live_args a = {};
 	struct live l;
 	int ret, err;
 
-	if (parse_live_args(argc, argv, &a, "top", top_usage))
-		return EXIT_USAGE;
-	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
-		return EXIT_USAGE;
-	ret = open_live(&l, &a.req);
+	ret = start_live(argc, argv, &a, &l, "top", top_usage);
 	if (ret)
 		return ret;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	if (isatty(STDOUT_FILENO) && !a.batch && !a.json && !a.count)
 		err = tui_top(&l, &a.vo, a.interval, &stop);
 	else
@@ -405,15 +400,9 @@ int cmd_flows(int argc, char **argv)
 	size_t i, j, shown = 0, entries;
 	int ret, err;
 
-	if (parse_live_args(argc, argv, &a, "flows", flows_usage))
-		return EXIT_USAGE;
-	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
-		return EXIT_USAGE;
-	ret = open_live(&l, &a.req);
+	ret = start_live(argc, argv, &a, &l, "flows", flows_usage);
 	if (ret)
 		return ret;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	if (a.req.n)
 		pause_for(a.interval);
 	err = snapshot_read(&l.fds, &s);
