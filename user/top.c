@@ -124,9 +124,18 @@ static void json_listeners(const struct port_row_view *r)
 			for (size_t k = 0; k < gr->m[m].nholders; k++, h++) {
 				const struct holder *ho = &gr->m[m].holders[k];
 
-				printf("%s{\"pid\":%d,\"fd\":%d,\"cookie\":%" PRIu64 ",\"serving\":%s,\"comm\":",
+				const struct steer_member *sm = ho->serving ? steer_member_of(&sv, gr->m[m].sk.cookie)
+									    : NULL;
+
+				printf("%s{\"pid\":%d,\"fd\":%d,\"cookie\":%" PRIu64 ",\"serving\":%s,",
 				       h ? "," : "", ho->pid, ho->fd, (uint64_t)gr->m[m].sk.cookie,
 				       ho->serving ? "true" : "false");
+				if (sm)	/* portscope steers it: the member's counters */
+					printf("\"selected\":%" PRIu64 ",\"migrated_in\":%" PRIu64 ",\"active\":%" PRId64
+					       ",\"drained\":%s,", (uint64_t)sm->st.selected,
+					       (uint64_t)sm->st.migrated_in, (int64_t)sm->active,
+					       sm->info.drained ? "true" : "false");
+				printf("\"comm\":");
 				json_str(stdout, ho->comm);
 				printf("}");
 			}

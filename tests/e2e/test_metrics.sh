@@ -40,6 +40,11 @@ check "attach -i lo" ps_ attach -i lo
 check "steer 8080 round-robin" ps_ steer 8080 --policy round-robin
 ip netns exec "$NS" "$CLI" -p 8080 -n 200 -q >/dev/null
 
+ps_ top --once --json --interval 0.2 --port 8080 >"$DIR/top.json"
+check "top --json carries each steered member's counters (100 100)" python3 -c "
+import json; t = json.load(open('$DIR/top.json'))
+sel = sorted(p['selected'] for r in t['ports'] for l in r['listeners'] for p in l['processes'] if 'selected' in p)
+assert sel == [100, 100], sel"
 ps_ metrics >"$DIR/m.txt"
 check "stdout exposition passes promtool" bash -c "promtool check metrics <'$DIR/m.txt'"
 check "tcp/8080: 200 new connections" grep -q '^portscope_port_new_connections_total{proto="tcp",port="8080"} 200$' "$DIR/m.txt"
