@@ -3,6 +3,9 @@
 #ifndef PS_DEFS_BPF_H
 #define PS_DEFS_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
 #define ETH_ALEN	6
 #define ETH_HLEN	14
 #define ETH_P_IP	0x0800
@@ -27,5 +30,14 @@
 #define NEXTHDR_ICMP	58
 
 #define EEXIST		17
+
+/* Add one to a per-CPU array counter (reason counters of both programs). */
+static __always_inline void percpu_inc(void *map, __u32 key)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &key);
+
+	if (v)
+		*v += 1;
+}
 
 #endif /* PS_DEFS_BPF_H */

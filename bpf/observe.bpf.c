@@ -55,11 +55,7 @@ struct {
 
 static __always_inline void count_reason(enum ps_reason r)
 {
-	__u32 key = r;
-	__u64 *v = bpf_map_lookup_elem(&reasons, &key);
-
-	if (v)
-		*v += 1;
+	percpu_inc(&reasons, r);
 }
 
 /* Whole frame length; multi-buffer frames included where the kernel can say. */

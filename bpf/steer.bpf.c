@@ -91,11 +91,7 @@ struct {
 
 static __always_inline void count(enum ps_steer_reason r)
 {
-	__u32 k = r;
-	__u64 *v = bpf_map_lookup_elem(&steer_reasons, &k);
-
-	if (v)
-		*v += 1;
+	percpu_inc(&steer_reasons, r);
 }
 
 static __always_inline __u32 mix32(__u64 x)	/* murmur3's finaliser */
