@@ -30,7 +30,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-check test test-unit test-bpf test-e2e vmlinux clean
+.PHONY: all deps deps-check demo test test-unit test-bpf test-e2e vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -128,6 +128,10 @@ $(BUILD)/tests/tools/%: tests/tools/%.c | deps-check
 
 test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 	@bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
+
+# The lab in network namespaces (root): builds, installs deps when missing.
+demo: $(BUILD)/portscope
+	$(BUILD)/portscope demo
 
 clean:
 	rm -rf $(BUILD)

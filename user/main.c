@@ -9,6 +9,7 @@
 #include "steer.h"
 #include "top.h"
 #include "metrics.h"
+#include "demo.h"
 
 #define PORTSCOPE_VERSION "0.1.0"
 
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  replay FILE    run the XDP observer over a pcap/pcapng capture, offline\n"
+	      "  demo           a lab in network namespaces that shows all of the above\n"
 	      "  top            live per-port traffic with the processes listening (-i IF)\n"
 	      "  flows          the 5-tuple flow table (-i IF, or the pinned observer)\n"
 	      "  metrics        Prometheus metrics: stdout, --listen ADDR:PORT, --textfile\n"
@@ -33,6 +35,7 @@ static void usage(FILE *f)
 	      "'portscope COMMAND --help' describes a command's options.\n"
 	      "\n"
 	      "Examples:\n"
+	      "  sudo portscope demo\n"
 	      "  sudo portscope top -i eth0\n"
 	      "  sudo portscope flows -i eth0 --port 443\n"
 	      "  sudo portscope metrics --listen 127.0.0.1:9435\n"
@@ -50,6 +53,7 @@ static const struct {
 	{ "top", cmd_top },
 	{ "flows", cmd_flows },
 	{ "metrics", cmd_metrics },
+	{ "demo", cmd_demo },
 	{ "attach", cmd_attach },
 	{ "detach", cmd_detach },
 	{ "status", cmd_status },

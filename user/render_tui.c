@@ -125,7 +125,8 @@ static int prompt_port(__u16 *port)
 	return 0;
 }
 
-int tui_top(struct live *l, struct view_opts *o, double interval, volatile sig_atomic_t *stop)
+int tui_top(struct live *l, struct view_opts *o, double interval, volatile sig_atomic_t *stop,
+	    struct tui_hook *hook)
 {
 	struct view_clock clk;
 	struct port_view v;
@@ -163,6 +164,11 @@ int tui_top(struct live *l, struct view_opts *o, double interval, volatile sig_a
 			if (have) {
 				draw_header(&v, l, o, interval);
 				draw_rows(&v);
+				if (hook && hook->line) {
+					attron(A_BOLD);
+					mvprintw(LINES - 2, 0, "%-*.*s", COLS, COLS, hook->line);
+					attroff(A_BOLD);
+				}
 			} else {
 				mvprintw(0, 0, "portscope top: first reading in %.1fs…", interval);
 			}
@@ -172,6 +178,12 @@ int tui_top(struct live *l, struct view_opts *o, double interval, volatile sig_a
 		}
 		timeout(100);
 		ch = getch();
+		if (hook && hook->tick) {
+			const char *before = hook->line;
+
+			hook->tick(hook->ctx);
+			redraw |= hook->line != before;
+		}
 		switch (ch) {
 		case 'q':
 		case 'Q':

@@ -292,6 +292,19 @@ static int current_policy(const struct pinned *p, __u32 *policy)
 
 /* ---- membership ------------------------------------------------------------ */
 
+static int reset_slot(const struct pinned *p, __u32 i)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct ps_slot_stats zero[ncpus];
+	__s64 none = 0;
+
+	memset(zero, 0, sizeof(zero));
+	if (bpf_map_update_elem(p->fd[M_STATS], &i, zero, BPF_ANY) ||
+	    bpf_map_update_elem(p->fd[M_ACTIVE], &i, &none, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 /* Put a member socket into a free slot: borrow it, insert it, let go. */
 static int add_member(const struct pinned *p, struct ps_slot_info *si, const struct member *m)
 {
@@ -318,6 +331,10 @@ static int add_member(const struct pinned *p, struct ps_slot_info *si, const str
 	err = bpf_map_update_elem(p->fd[M_MEMBERS], &i, &v, BPF_ANY) ? -errno : 0;
 	getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len);
 	close(fd);
+	if (err)
+		return err;
+	/* a reused slot starts from zero: its counters were another socket's */
+	err = reset_slot(p, i);
 	if (err)
 		return err;
 	memset(&si[i], 0, sizeof(si[i]));

@@ -56,7 +56,7 @@ static void pause_for(double secs)
 
 /* ---- formatting --------------------------------------------------------------- */
 
-static void print_text(const struct port_view *v, const struct live *l)
+void top_print_text(const struct port_view *v, const struct live *l)
 {
 	char a[16], b[16], c[16], when[16], lst[160];
 	const struct snapshot *s = &v->snap;
@@ -327,7 +327,7 @@ static int run_top(struct live *l, const struct live_args *a)
 		if (a->json)
 			print_json(&v, l);
 		else
-			print_text(&v, l);
+			top_print_text(&v, l);
 		view_done(&v, &clk);
 		n++;
 	}
@@ -363,7 +363,7 @@ int cmd_top(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (isatty(STDOUT_FILENO) && !a.batch && !a.json && !a.count)
-		err = tui_top(&l, &a.vo, a.interval, &stop);
+		err = tui_top(&l, &a.vo, a.interval, &stop, NULL);
 	else
 		err = run_top(&l, &a);
 	live_close(&l);
