@@ -254,6 +254,23 @@ static __always_inline void track(struct sk_reuseport_md *md, const struct ps_co
 	v->slot = slot;
 }
 
+/*
+ * The program also runs for TCP segments that match no connection (a late
+ * ACK or FIN for one the server has forgotten): the listener lookup is their
+ * last stop, and a listener answers them with a RST. Only a SYN (without ACK)
+ * starts a connection; the rest are left to the kernel and counted apart.
+ */
+static __always_inline int new_connection(struct sk_reuseport_md *md)
+{
+	__u8 *th = md->data;
+
+	if (md->ip_protocol != IPPROTO_TCP || md->migrating_sk)
+		return 1;
+	if ((void *)(th + 14) > md->data_end)
+		return 1;
+	return (th[13] & (PS_TCP_SYN | PS_TCP_ACK)) == PS_TCP_SYN;
+}
+
 SEC("sk_reuseport/migrate")
 int steer(struct sk_reuseport_md *md)
 {
@@ -267,6 +284,10 @@ int steer(struct sk_reuseport_md *md)
 	long err = -ENOENT;
 
 	count(PS_S_CALLS);
+	if (!new_connection(md)) {
+		count(PS_S_NOT_SYN);
+		return SK_PASS;
+	}
 	if (md->migrating_sk) {
 		count(PS_S_MIGRATIONS);
 		if (md->sk)	/* the listener going away */

@@ -468,6 +468,12 @@ static int summary(struct demo *d)
 		       pid == d->drained ? "stopped" : i >= d->nworkers ? "joined" : "",
 		       own, sel + min - mout, sel, min, mout);
 	}
+	printf("\n  steering: %" PRIu64 " new connections placed, %" PRIu64 " migrated, %" PRIu64
+	       " stray segments left to the kernel, %" PRIu64 " fallbacks\n",
+	       (uint64_t)(v.reasons[PS_S_CALLS] - v.reasons[PS_S_NOT_SYN] - v.reasons[PS_S_MIGRATIONS]),
+	       (uint64_t)v.reasons[PS_S_MIGRATIONS], (uint64_t)v.reasons[PS_S_NOT_SYN],
+	       (uint64_t)(v.reasons[PS_S_NO_MEMBER] + v.reasons[PS_S_EMPTY_SLOT] +
+			  v.reasons[PS_S_SELECT_ERR] + v.reasons[PS_S_NO_ADDR]));
 	printf("\n  %s: %lu failed connections; every worker's own count %s portscope's counters\n",
 	       !failed && equal && !d->failed_steps ? "OK" : "NOT OK", failed,
 	       equal ? "equals" : "DIFFERS FROM");
