@@ -3,6 +3,8 @@
 #   make            build build/portscope (installs missing deps first)
 #   make test       build and run every test (cmocka unit + BPF test_run + e2e)
 #   make deps       install build/test dependencies from Debian's archive
+#   make demo       the lab in network namespaces (root)
+#   make install    PREFIX=/usr/local DESTDIR=: binary, man page, bash completion
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
 #   make V=1        print full commands
 
@@ -30,7 +32,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-check demo test test-unit test-bpf test-e2e vmlinux clean
+.PHONY: all deps deps-check demo install uninstall test test-unit test-bpf test-e2e vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -128,6 +130,19 @@ $(BUILD)/tests/tools/%: tests/tools/%.c | deps-check
 
 test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 	@bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
+
+PREFIX  ?= /usr/local
+SBINDIR := $(DESTDIR)$(PREFIX)/sbin
+MANDIR  := $(DESTDIR)$(PREFIX)/share/man/man8
+BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+install: $(BUILD)/portscope
+	install -D -m 0755 $(BUILD)/portscope $(SBINDIR)/portscope
+	install -D -m 0644 docs/portscope.8 $(MANDIR)/portscope.8
+	install -D -m 0644 docs/portscope.bash-completion $(BASHDIR)/portscope
+
+uninstall:
+	rm -f $(SBINDIR)/portscope $(MANDIR)/portscope.8 $(BASHDIR)/portscope
 
 # The lab in network namespaces (root): builds, installs deps when missing.
 demo: $(BUILD)/portscope
