@@ -32,7 +32,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-check demo install uninstall test test-unit test-bpf test-e2e vmlinux clean
+.PHONY: all deps deps-check demo install uninstall test bench test-unit test-bpf test-e2e vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -143,6 +143,18 @@ install: $(BUILD)/portscope
 
 uninstall:
 	rm -f $(SBINDIR)/portscope $(MANDIR)/portscope.8 $(BASHDIR)/portscope
+
+# Benchmarks: ratios measured side by side in one run (never timed
+# assertions in make test). Results: tests/bench/results.md and .json.
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(wildcard tests/bench/*.c))
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(TLIB_OBJS) $(LIB_OBJS) | deps-check
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(TLIB_OBJS) $(LIB_OBJS) $(LDLIBS) -o $@
+
+bench: $(BUILD)/portscope $(BENCH_BINS) $(TOOL_BINS)
+	@bash tests/bench/run.sh
 
 # The lab in network namespaces (root): builds, installs deps when missing.
 demo: $(BUILD)/portscope

@@ -11,6 +11,7 @@
 
 /* Set by the loader between open and load. */
 const volatile __u8 filter_ports = 0;	/* count only ports set in port_filter */
+const volatile __u8 track_flows = 1;	/* 0: per-port counters only (no flow table work) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -170,7 +171,8 @@ int observe(struct xdp_md *ctx)
 		r = PS_R_PORT_FILTERED;
 	if (r == PS_R_PARSED_OK) {
 		count_port(&pi, len);
-		count_flow(&pi, len);
+		if (track_flows)
+			count_flow(&pi, len);
 	}
 	count_reason(r);
 	return XDP_PASS;

@@ -55,6 +55,7 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 		return err;
 	}
 	skel->rodata->filter_ports = o->ports != NULL;
+	skel->rodata->track_flows = !o->no_flows;
 	err = bpf_map__set_max_entries(skel->maps.flows, entries);
 	if (err)
 		goto fail;

@@ -12,6 +12,7 @@ struct observer_opts {
 	uint32_t flow_entries;		/* flow table size; 0: PS_FLOWS_DEFAULT */
 	const uint16_t *ports;		/* count only these ports; NULL: all */
 	size_t nports;
+	int no_flows;			/* per-port counters only */
 };
 
 struct observer {
