@@ -16,8 +16,10 @@ BPFTOOL  ?= bpftool
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -Wall -Wextra -Wshadow -Wno-missing-field-initializers -std=gnu11 \
+# the project's own flags, kept when CFLAGS is given on the command line
+PS_CFLAGS := -Wall -Wextra -Wshadow -Wno-missing-field-initializers -std=gnu11 \
 	    -Iinclude -I$(BUILD) -Iuser -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(PS_CFLAGS)
 LDLIBS   := -lbpf -lelf -lz -lpcap -lmnl -lmicrohttpd -lncursesw
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
 	      -mcpu=v3 -Wno-unused-parameter -Ivmlinux -Iinclude -Ibpf -MMD -MP
@@ -32,7 +34,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-check demo install uninstall test bench test-unit test-bpf test-e2e vmlinux clean
+.PHONY: all deps deps-check demo install uninstall test bench asan test-unit test-bpf test-e2e vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -87,17 +89,17 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/user/%.o: user/%.c $(SKELS) | deps-check
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/portscope: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
 vmlinux: | deps-check
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 # ---- tests -----------------------------------------------------------------
-TEST_CFLAGS := $(CFLAGS) -Itests/lib -Wno-unused-parameter
+TEST_CFLAGS = $(ALL_CFLAGS) -Itests/lib -Wno-unused-parameter
 TLIB_OBJS   := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(wildcard tests/lib/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BPFT_BINS   := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/test_*.c))
@@ -119,7 +121,7 @@ $(BUILD)/tests/%.o: tests/bpf/%.c $(SKELS) | deps-check
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TLIB_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
 # Test programs that stand in for servers and clients (plain C, no libbpf).
 TOOL_BINS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
@@ -129,7 +131,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c | deps-check
 	$(Q)$(CC) -O2 -g -Wall -Wextra -std=gnu11 -Iinclude $< $(LDLIBS) -o $@
 
 test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
-	@bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
+	@PS=$(abspath $(BUILD))/portscope bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
 
 PREFIX  ?= /usr/local
 SBINDIR := $(DESTDIR)$(PREFIX)/sbin
@@ -160,7 +162,16 @@ bench: $(BUILD)/portscope $(BENCH_BINS) $(TOOL_BINS)
 demo: $(BUILD)/portscope
 	$(BUILD)/portscope demo
 
+# Every suite again with AddressSanitizer and UBSan (its own build folder).
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		build-asan/portscope
+	$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		test
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

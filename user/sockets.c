@@ -136,7 +136,7 @@ static int cmp_holder(const void *a, const void *b)
 
 static int wanted(const __u32 *sorted, size_t n, __u32 inode)
 {
-	return bsearch(&inode, sorted, n, sizeof(*sorted), cmp_u32) != NULL;
+	return n && bsearch(&inode, sorted, n, sizeof(*sorted), cmp_u32) != NULL;
 }
 
 static int push(struct owners *o, size_t *cap, const struct holder *h)
@@ -305,7 +305,8 @@ int owners_scan(struct owners *o, const __u32 *inodes, size_t n)
 		owners_free(o);
 		return err;
 	}
-	qsort(o->h, o->n, sizeof(*o->h), cmp_holder);
+	if (o->n)
+		qsort(o->h, o->n, sizeof(*o->h), cmp_holder);
 	/* a socket nobody was seen serving, held by one process: that one */
 	for (i = 0; i < o->n; i = j) {
 		any = 0;

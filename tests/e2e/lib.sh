@@ -2,6 +2,7 @@
 # Each suite sources this, runs checks, and ends with `finish`, which prints
 # "N passed, N failed" and exits non-zero on any failure.
 PS=${PS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/portscope}
+BUILD_DIR=$(dirname "$PS")	# build/, or build-asan/ under make asan
 PASSED=0 FAILED=0
 
 ok()   { PASSED=$((PASSED + 1)); echo "  ok   $*"; }

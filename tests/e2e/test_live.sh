@@ -10,8 +10,8 @@ need_root
 need_cmd python3 ip nsenter tcpdump tshark bpftool setpriv tmux
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SRV=$ROOT/build/tests/tools/rpserver
-CLI=$ROOT/build/tests/tools/rpclient
+SRV=$BUILD_DIR/tests/tools/rpserver
+CLI=$BUILD_DIR/tests/tools/rpclient
 S=ps-lsrv-$$ C=ps-lcli-$$
 DIR=$(mktemp -d)
 PIDS=()
@@ -204,7 +204,7 @@ for sig in INT TERM KILL; do
 done
 
 echo "--- another XDP program on the interface is refused, by name"
-ip netns exec "$S" ip link set dev vs xdpgeneric obj "$ROOT/build/observe.bpf.o" sec xdp 2>"$DIR/ipl.err"
+ip netns exec "$S" ip link set dev vs xdpgeneric obj "$BUILD_DIR/observe.bpf.o" sec xdp 2>"$DIR/ipl.err"
 ps_ top -i vs --once >/dev/null 2>"$DIR/other.err"
 st=$?
 check "refused (exit $st): $(cat "$DIR/other.err")" bash -c "[ $st -eq 2 ] && grep -q \"already has an XDP program: 'observe'\" '$DIR/other.err'"

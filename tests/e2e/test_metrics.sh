@@ -9,8 +9,8 @@ need_root
 need_cmd python3 ip nsenter promtool prometheus curl
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SRV=$ROOT/build/tests/tools/rpserver
-CLI=$ROOT/build/tests/tools/rpclient
+SRV=$BUILD_DIR/tests/tools/rpserver
+CLI=$BUILD_DIR/tests/tools/rpclient
 NS=ps-metrics-$$
 DIR=$(mktemp -d)
 PIDS=()

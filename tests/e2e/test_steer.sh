@@ -10,8 +10,8 @@ need_root
 need_cmd python3 ip nsenter taskset ss nginx
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SRV=$ROOT/build/tests/tools/rpserver
-CLI=$ROOT/build/tests/tools/rpclient
+SRV=$BUILD_DIR/tests/tools/rpserver
+CLI=$BUILD_DIR/tests/tools/rpclient
 NS=ps-steer-$$
 DIR=$(mktemp -d)
 SERVERS=()
