@@ -10,6 +10,8 @@ echo "== XDP cost per frame (BPF_PROG_TEST_RUN, one CPU)"
 "$B/bench_xdp" "${XDP_REPEAT:-5000000}" "${XDP_RUNS:-7}" | tee -a "$OUT"
 echo "== map dump: batch vs per key"
 "$B/bench_dump" | tee -a "$OUT"
+echo "== end to end on veth: receiver datagrams/s"
+bash tests/bench/veth_pps.sh "${VETH_SECS:-3}" "${VETH_ROUNDS:-5}" | tee -a "$OUT"
 echo "== live view refresh with a full flow table"
 r=$(bash tests/bench/refresh.sh 65536)
 echo "$r"
@@ -43,6 +45,17 @@ print("|---|---|---|---|")
 for r in rows:
     if r["bench"] == "map_dump":
         print(f'| {r["flows"]} | {r["batch_ns"]:.1f} | {r["per_key_ns"]:.1f} | {r["ratio"]:.1f}× |')
+print("\n## End to end on veth (UDP, sendmmsg sender in a client namespace; receiver datagrams/s, median of 5 interleaved rounds)\n")
+print("| condition | median pps | ratio to no observer |")
+print("|---|---|---|")
+for r in rows:
+    if r["bench"] == "veth_pps":
+        print(f'| {r["condition"]} | {r["median_pps"]:.0f} | {r["ratio_to_none"]:.3f} |')
+e = next((r for r in rows if r.get("condition") == "empty_xdp"), None)
+p = next((r for r in rows if r.get("condition") == "portscope"), None)
+if e and p:
+    print(f'\nAn empty XDP program attached natively already costs veth {1 - e["ratio_to_none"]:.1%} '
+          f'(its XDP receive path); portscope runs at {p["median_pps"] / e["median_pps"]:.3f} of that floor.')
 for r in rows:
     if r["bench"] == "refresh":
         print(f'\n## Live view\n\n{r["text"]}')
