@@ -43,7 +43,7 @@ endif
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
 	      libmicrohttpd-dev libncurses-dev make gcc pkg-config
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux \
-	      prometheus tmux nftables
+	      prometheus tmux nftables wrk
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
 		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \

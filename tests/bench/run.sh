@@ -12,6 +12,8 @@ echo "== map dump: batch vs per key"
 "$B/bench_dump" | tee -a "$OUT"
 echo "== end to end on veth: receiver datagrams/s"
 bash tests/bench/veth_pps.sh "${VETH_SECS:-3}" "${VETH_ROUNDS:-5}" | tee -a "$OUT"
+echo "== steering on nginx: connection rate, keep-alive balance, weighted shares"
+bash tests/bench/steer_bench.sh "${STEER_SECS:-4}" "${STEER_ROUNDS:-3}" | tee -a "$OUT"
 echo "== live view refresh with a full flow table"
 r=$(bash tests/bench/refresh.sh 65536)
 echo "$r"
@@ -56,6 +58,19 @@ p = next((r for r in rows if r.get("condition") == "portscope"), None)
 if e and p:
     print(f'\nAn empty XDP program attached natively already costs veth {1 - e["ratio_to_none"]:.1%} '
           f'(its XDP receive path); portscope runs at {p["median_pps"] / e["median_pps"]:.3f} of that floor.')
+print("\n## Steering (nginx, 4 workers, reuseport; wrk in the same namespace)\n")
+print("| policy | new connections/s (wrk, Connection: close) | ratio to the kernel default |")
+print("|---|---|---|")
+for r in rows:
+    if r["bench"] == "steer_rate":
+        print(f'| {r["policy"]} | {r["median_rps"]:.0f} | {r["ratio_to_default"]:.3f} |')
+for r in rows:
+    if r["bench"] == "steer_balance":
+        print(f'\nBalance, 8 keep-alive connections over 4 workers, requests max/mean: {r["policy"]} '
+              f'{r["max_over_mean_median"]} (runs {r["runs"]})')
+for r in rows:
+    if r["bench"] == "steer_weighted":
+        print(f'\nWeighted {r["weights"]}: shares {r["shares"]} over {r["requests"]} requests, L1 error {r["l1_error"]}')
 for r in rows:
     if r["bench"] == "refresh":
         print(f'\n## Live view\n\n{r["text"]}')
