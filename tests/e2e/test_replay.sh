@@ -29,10 +29,10 @@ head -c 3000000 /dev/urandom >"$DIR/big.bin"
 PIDS+=($!)
 ip netns exec "$NS" socat UDP6-RECVFROM:8080,fork,reuseaddr PIPE 2>/dev/null &
 PIDS+=($!)
-ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -i lo -w "$DIR/cap.pcap" 2>"$DIR/tcpdump.log" &
+ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -i lo -w "$DIR/cap.pcap" 2>"$DIR/tcpdump.log" &
 PIDS+=($!)
 # the same traffic as Linux cooked v2 frames (tcpdump -i any)
-ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -i any -w "$DIR/any.pcap" 2>"$DIR/any.log" &
+ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -i any -w "$DIR/any.pcap" 2>"$DIR/any.log" &
 PIDS+=($!)
 wait_for "$DIR/tcpdump.log" "listening on" || bad "tcpdump did not start"
 wait_for "$DIR/any.log" "listening on" || bad "tcpdump -i any did not start"
