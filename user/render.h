@@ -13,5 +13,7 @@ struct render_opts {
 
 void render_text(FILE *f, const struct snapshot *s, const struct render_opts *o);
 void render_json(FILE *f, const struct snapshot *s, const struct render_opts *o);
+/* "reasons":{…},"flow_table":{…} — shared by replay's and top's JSON. */
+void render_json_reasons(FILE *f, const struct snapshot *s);
 
 #endif

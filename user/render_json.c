@@ -49,11 +49,11 @@ static void json_flows(FILE *f, const struct snapshot *s, size_t top)
 	fputs("]", f);
 }
 
-static void json_reasons(FILE *f, const struct snapshot *s)
+void render_json_reasons(FILE *f, const struct snapshot *s)
 {
 	int r;
 
-	fprintf(f, ",\"packets\":%" PRIu64 ",\"reasons\":{", (uint64_t)snapshot_class_total(s));
+	fputs("\"reasons\":{", f);
 	for (r = 0; r < PS_R_MAX; r++)
 		fprintf(f, "%s\"%s\":%" PRIu64, r ? "," : "", reason_name(r),
 			(uint64_t)s->reasons[r]);
@@ -69,6 +69,7 @@ void render_json(FILE *f, const struct snapshot *s, const struct render_opts *o)
 	json_ports(f, s);
 	if (o->flows)
 		json_flows(f, s, o->top);
-	json_reasons(f, s);
+	fprintf(f, ",\"packets\":%" PRIu64 ",", (uint64_t)snapshot_class_total(s));
+	render_json_reasons(f, s);
 	fputs("}\n", f);
 }

@@ -23,6 +23,7 @@
 #include "model.h"
 #include "parse_arg.h"
 #include "portview.h"
+#include "render.h"
 #include "render_tui.h"
 #include "steer.h"
 #include "top.h"
@@ -173,13 +174,9 @@ static void print_json(const struct port_view *v, const struct live *l)
 		json_listeners(r);
 		printf("}");
 	}
-	printf("],\"reasons\":{");
-	for (k = 0; k < PS_R_MAX; k++)
-		printf("%s\"%s\":%" PRIu64, k ? "," : "", reason_name(k), (uint64_t)s->reasons[k]);
-	printf("},\"flow_table\":{\"entries\":%zu,\"capacity\":%u,\"inserts\":%" PRIu64
-	       ",\"evicted\":%" PRIu64 ",\"insert_failed\":%" PRIu64 "}}\n",
-	       s->nflows, s->flow_capacity, (uint64_t)s->reasons[PS_R_FLOW_NEW],
-	       (uint64_t)flows_evicted(s), (uint64_t)s->reasons[PS_R_FLOW_INSERT_FAIL]);
+	printf("],");
+	render_json_reasons(stdout, s);
+	printf("}\n");
 	fflush(stdout);
 }
 

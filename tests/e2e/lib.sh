@@ -27,6 +27,14 @@ need_cmd() {
 	done
 }
 
+# remove_steer_pins NETNS_INODE: the steering pins of groups in a test's own
+# namespace (their programs went with the sockets), then empty parents.
+remove_steer_pins() {
+	[ -n "$1" ] && rm -rf /sys/fs/bpf/portscope/steer/net"$1"-* 2>/dev/null
+	rmdir /sys/fs/bpf/portscope/steer /sys/fs/bpf/portscope 2>/dev/null
+	return 0
+}
+
 # wait_for FILE PATTERN [TRIES]: poll a log for a line, 0.1 s apart.
 wait_for() {
 	local i

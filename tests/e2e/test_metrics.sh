@@ -22,8 +22,7 @@ cleanup() {
 	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
 	nsenter --net=/run/netns/"$NS" "$PS" detach >/dev/null 2>&1
-	[ -n "$NSINO" ] && rm -rf /sys/fs/bpf/portscope/steer/net"$NSINO"-* 2>/dev/null
-	rmdir /sys/fs/bpf/portscope/steer /sys/fs/bpf/portscope 2>/dev/null
+	remove_steer_pins "$NSINO"
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$DIR"
 }

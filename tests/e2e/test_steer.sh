@@ -25,8 +25,7 @@ cleanup() {
 	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	wait 2>/dev/null
 	# pins of groups in our namespace (the programs died with the sockets)
-	[ -n "$NSINO" ] && rm -rf /sys/fs/bpf/portscope/steer/net"$NSINO"-* 2>/dev/null
-	rmdir /sys/fs/bpf/portscope/steer /sys/fs/bpf/portscope 2>/dev/null
+	remove_steer_pins "$NSINO"
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$DIR"
 }
