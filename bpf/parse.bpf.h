@@ -4,8 +4,16 @@
  * parse_* step checks that its header fits, advances the cursor and returns
  * PS_R_PARSED_OK (0) to go on, or the class reason that ends the parse.
  *
- * Two ends bound every L3/L4 header: data_end (what the verifier needs, the
- * linear part of the frame) and ip_end (where the IP packet says it ends;
+ * The cursor is an offset, not a packet pointer: without CAP_PERFMON the
+ * verifier refuses packet pointer arithmetic with a variable offset (its
+ * Spectre v1 hardening), and portscope runs with CAP_BPF + CAP_NET_ADMIN.
+ * Headers at fixed offsets (Ethernet, VLAN tags, the IP header, and L4 when
+ * there are no IP options or IPv6 extension headers: the common case) are
+ * read in place through immediate offsets; the others are copied with
+ * bpf_xdp_load_bytes(), which takes a scalar offset.
+ *
+ * Two ends bound every L3/L4 header: the frame (frame_len, all fragments of
+ * a multi-buffer frame) and ip_end (where the IP packet says it ends;
  * link-layer padding after it is not part of the packet).
  */
 #ifndef PS_PARSE_BPF_H
@@ -17,11 +25,14 @@
 #include "portscope.h"
 
 struct hdr_cursor {
-	void *pos;
+	struct xdp_md *ctx;
+	void *data;		/* the linear part of the frame */
 	void *data_end;
-	void *ip_end;
-	__u64 frame_len;	/* whole frame, fragments (multi-buffer) included */
-	__u32 l3_off;		/* offset of the IP header from the frame start */
+	__u32 frame_len;	/* whole frame, fragments (multi-buffer) included */
+	__u32 l3_off;		/* where the IP header starts */
+	__u32 off;		/* where the next header starts */
+	__u32 ip_end;		/* where the IP packet ends */
+	__u8 l4_inplace;	/* the L4 header is at an immediate offset */
 };
 
 /* What a parse yields: the flow key and the TCP flags byte. */
@@ -47,42 +58,79 @@ struct ps_frag_hdr {
 	__be32 identification;
 };
 
-/* Ethernet and up to PS_MAX_VLANS tags; *proto gets the inner ethertype. */
-static __always_inline enum ps_reason
-parse_eth(struct hdr_cursor *nh, __u16 *proto)
+/* size bytes at offset off, copied into buf; NULL when the frame is shorter.
+ * Before 5.18 (no bpf_xdp_load_bytes) the bytes are read in place, which
+ * the verifier accepts only with CAP_PERFMON. */
+static __always_inline void *hdr_at(struct hdr_cursor *nh, __u32 off, __u32 size, void *buf)
 {
-	struct ethhdr *eth = nh->pos;
+	void *p;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_load_bytes))
+		return bpf_xdp_load_bytes(nh->ctx, off, buf, size) ? NULL : buf;
+	if (off > 0xffff)
+		return NULL;
+	p = nh->data + off;
+	return p + size > nh->data_end ? NULL : p;
+}
+
+/* The L4 header at nh->off: in place when the IP layer found it at an
+ * immediate offset (inplace; a flag, as packet pointers cannot be compared
+ * with NULL without CAP_PERFMON) and it is in the linear part, else copied.
+ * NULL when the IP packet or the frame ends first. */
+static __always_inline void *l4_hdr(struct hdr_cursor *nh, void *inplace, __u32 size, void *buf)
+{
+	if (nh->off + size > nh->ip_end)
+		return NULL;
+	/* one immediate for TCP and UDP, else the compiler merges the two into
+	 * a register add, refused without CAP_PERFMON; a UDP header with fewer
+	 * than 12 bytes after it in the linear part is copied instead */
+	if (nh->l4_inplace && inplace + sizeof(struct tcphdr) <= nh->data_end)
+		return inplace;
+	return hdr_at(nh, nh->off, size, buf);
+}
+
+/* Ethernet and up to PS_MAX_VLANS tags; *proto gets the inner ethertype,
+ * *l3 the IP header in place (fixed offsets only: 14, 18 or 22). */
+static __always_inline enum ps_reason
+parse_eth(struct hdr_cursor *nh, void **l3, __u16 *proto)
+{
+	struct ethhdr *eth = nh->data;
 	struct ps_vlan_hdr *vh;
+	void *pos;
 	__u16 h_proto;
 	int i;
 
 	if ((void *)(eth + 1) > nh->data_end)
 		return PS_R_TRUNC_ETH;
-	nh->pos = eth + 1;
+	pos = eth + 1;
+	nh->l3_off = sizeof(*eth);
 	h_proto = bpf_ntohs(eth->h_proto);
 
 #pragma unroll
 	for (i = 0; i < PS_MAX_VLANS; i++) {
 		if (h_proto != ETH_P_8021Q && h_proto != ETH_P_8021AD)
 			break;
-		vh = nh->pos;
+		vh = pos;
 		if ((void *)(vh + 1) > nh->data_end)
 			return PS_R_TRUNC_VLAN;
-		nh->pos = vh + 1;
+		pos = vh + 1;
+		nh->l3_off += sizeof(*vh);
 		h_proto = bpf_ntohs(vh->encap_proto);
 	}
 	if (h_proto == ETH_P_8021Q || h_proto == ETH_P_8021AD)
 		return PS_R_TOO_MANY_VLANS;
 	*proto = h_proto;
+	*l3 = pos;
 	return PS_R_PARSED_OK;
 }
 
 /* IPv4: IHL ≥ 5, header fits, tot_len within the frame; *l4 gets the
- * protocol. Later fragments carry no ports and end the parse. */
+ * protocol, *inplace where the L4 header is when there are no options. Later
+ * fragments carry no ports and end the parse. */
 static __always_inline enum ps_reason
-parse_ipv4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first)
+parse_ipv4(struct hdr_cursor *nh, struct iphdr *iph, struct pkt_info *pi, __u8 *l4,
+	   void **inplace, int *frag_first)
 {
-	struct iphdr *iph = nh->pos;
 	__u16 tot_len, frag;
 	__u32 hlen;
 
@@ -93,7 +141,7 @@ parse_ipv4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first
 	hlen = iph->ihl * 4;
 	if (hlen < sizeof(*iph))
 		return PS_R_BAD_IHL;
-	if (nh->pos + hlen > nh->data_end)
+	if (nh->l3_off + hlen > nh->frame_len)
 		return PS_R_TRUNC_IPV4;
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (tot_len < hlen || nh->l3_off + tot_len > nh->frame_len)
@@ -103,8 +151,10 @@ parse_ipv4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first
 	pi->key.saddr[0] = iph->saddr;
 	pi->key.daddr[0] = iph->daddr;
 	pi->key.proto = iph->protocol;
-	nh->ip_end = nh->pos + tot_len;
-	nh->pos += hlen;
+	nh->ip_end = nh->l3_off + tot_len;
+	nh->off = nh->l3_off + hlen;
+	*inplace = iph + 1;
+	nh->l4_inplace = hlen == sizeof(*iph);
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & IP_OFFSET)
@@ -119,8 +169,10 @@ parse_ipv4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first
 static __always_inline enum ps_reason
 parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 {
-	struct ps_ipv6_opt_hdr *oh = nh->pos;
-	struct ps_frag_hdr *fh = nh->pos;
+	union {
+		struct ps_ipv6_opt_hdr oh;
+		struct ps_frag_hdr fh;
+	} b;
 	__u32 len;
 
 	switch (*nexthdr) {
@@ -128,36 +180,39 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 	case NEXTHDR_ROUTING:
 	case NEXTHDR_DEST:
 	case NEXTHDR_AUTH:
-		if ((void *)(oh + 1) > nh->data_end || (void *)(oh + 1) > nh->ip_end)
+		if (nh->off + sizeof(b.oh) > nh->ip_end ||
+		    !hdr_at(nh, nh->off, sizeof(b.oh), &b))
 			return PS_R_TRUNC_EXTHDR;
-		len = *nexthdr == NEXTHDR_AUTH ? (oh->hdrlen + 2) * 4
-					       : (oh->hdrlen + 1) * 8;
-		*nexthdr = oh->nexthdr;
+		len = *nexthdr == NEXTHDR_AUTH ? (b.oh.hdrlen + 2) * 4
+					       : (b.oh.hdrlen + 1) * 8;
+		*nexthdr = b.oh.nexthdr;
 		break;
 	case NEXTHDR_FRAGMENT:
-		if ((void *)(fh + 1) > nh->data_end || (void *)(fh + 1) > nh->ip_end)
+		if (nh->off + sizeof(b.fh) > nh->ip_end ||
+		    !hdr_at(nh, nh->off, sizeof(b.fh), &b))
 			return PS_R_TRUNC_EXTHDR;
-		if (bpf_ntohs(fh->frag_off) & ~7)
+		if (bpf_ntohs(b.fh.frag_off) & ~7)
 			return PS_R_IPV6_FRAG_LATER;
-		len = sizeof(*fh);
-		*nexthdr = fh->nexthdr;
+		len = sizeof(b.fh);
+		*nexthdr = b.fh.nexthdr;
 		break;
 	default:
 		*done = 1;
 		return PS_R_PARSED_OK;
 	}
-	if (nh->pos + len > nh->data_end || nh->pos + len > nh->ip_end)
+	if (nh->off + len > nh->ip_end)
 		return PS_R_TRUNC_EXTHDR;
-	nh->pos += len;
+	nh->off += len;
 	return PS_R_PARSED_OK;
 }
 
-/* IPv6 and a bounded walk over its extension headers. *frag_first is set
- * when a first fragment (offset 0) was passed on the way. */
+/* IPv6 and a bounded walk over its extension headers; *inplace gets where
+ * the L4 header is when there are none. *frag_first is set when a first fragment
+ * (offset 0) was passed on the way. */
 static __always_inline enum ps_reason
-parse_ipv6(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first)
+parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u8 *l4,
+	   void **inplace, int *frag_first)
 {
-	struct ipv6hdr *ip6h = nh->pos;
 	enum ps_reason r;
 	__u16 plen;
 	__u8 next;
@@ -172,11 +227,19 @@ parse_ipv6(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first
 		return PS_R_BAD_IP_LEN;
 
 	pi->key.family = 6;
-	__builtin_memcpy(pi->key.saddr, &ip6h->saddr, 16);
-	__builtin_memcpy(pi->key.daddr, &ip6h->daddr, 16);
-	nh->pos = ip6h + 1;
+	/* word by word from ip6h: a memcpy, or any &ip6h->saddr, may put the
+	 * address in a register first (refused without CAP_PERFMON) */
+	pi->key.saddr[0] = ip6h->saddr.in6_u.u6_addr32[0];
+	pi->key.saddr[1] = ip6h->saddr.in6_u.u6_addr32[1];
+	pi->key.saddr[2] = ip6h->saddr.in6_u.u6_addr32[2];
+	pi->key.saddr[3] = ip6h->saddr.in6_u.u6_addr32[3];
+	pi->key.daddr[0] = ip6h->daddr.in6_u.u6_addr32[0];
+	pi->key.daddr[1] = ip6h->daddr.in6_u.u6_addr32[1];
+	pi->key.daddr[2] = ip6h->daddr.in6_u.u6_addr32[2];
+	pi->key.daddr[3] = ip6h->daddr.in6_u.u6_addr32[3];
+	nh->off = nh->l3_off + sizeof(*ip6h);
 	/* payload_len 0: a jumbogram (or BIG TCP); the frame bounds it */
-	nh->ip_end = plen ? nh->pos + plen : nh->data_end;
+	nh->ip_end = plen ? nh->off + plen : nh->frame_len;
 
 	next = ip6h->nexthdr;
 	for (i = 0; i < PS_MAX_EXTHDRS; i++) {
@@ -197,52 +260,52 @@ parse_ipv6(struct hdr_cursor *nh, struct pkt_info *pi, __u8 *l4, int *frag_first
 	}
 	if (next == NEXTHDR_NONE)
 		return PS_R_IPV6_NO_NEXT;
+	*inplace = ip6h + 1;
+	nh->l4_inplace = i == 0;
 	*l4 = next;
 	return PS_R_PARSED_OK;
 }
 
 static __always_inline enum ps_reason
-parse_tcp(struct hdr_cursor *nh, struct pkt_info *pi)
+parse_tcp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
 {
-	struct tcphdr *th = nh->pos;
+	struct tcphdr b, *th = l4_hdr(nh, inplace, sizeof(b), &b);
 	__u32 hlen;
 
-	if ((void *)(th + 1) > nh->data_end || (void *)(th + 1) > nh->ip_end)
+	if (!th)
 		return PS_R_TRUNC_TCP;
 	hlen = th->doff * 4;
 	if (hlen < sizeof(*th))
 		return PS_R_BAD_TCP_DOFF;
-	if (nh->pos + hlen > nh->data_end || nh->pos + hlen > nh->ip_end)
+	if (nh->off + hlen > nh->ip_end)
 		return PS_R_TRUNC_TCP;
 	pi->key.sport = bpf_ntohs(th->source);
 	pi->key.dport = bpf_ntohs(th->dest);
 	pi->tcp_flags = ((__u8 *)th)[13];
-	nh->pos += hlen;
 	return PS_R_PARSED_OK;
 }
 
 static __always_inline enum ps_reason
-parse_udp(struct hdr_cursor *nh, struct pkt_info *pi)
+parse_udp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
 {
-	struct udphdr *uh = nh->pos;
+	struct udphdr b, *uh = l4_hdr(nh, inplace, sizeof(b), &b);
 
-	if ((void *)(uh + 1) > nh->data_end || (void *)(uh + 1) > nh->ip_end)
+	if (!uh)
 		return PS_R_TRUNC_UDP;
 	pi->key.sport = bpf_ntohs(uh->source);
 	pi->key.dport = bpf_ntohs(uh->dest);
-	nh->pos = uh + 1;
 	return PS_R_PARSED_OK;
 }
 
 /* Ports or the class of what carries none. */
 static __always_inline enum ps_reason
-parse_l4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 l4)
+parse_l4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 l4, void *inplace)
 {
 	switch (l4) {
 	case IPPROTO_TCP:
-		return parse_tcp(nh, pi);
+		return parse_tcp(nh, pi, inplace);
 	case IPPROTO_UDP:
-		return parse_udp(nh, pi);
+		return parse_udp(nh, pi, inplace);
 	case IPPROTO_ICMP:
 		return PS_R_ICMP;
 	case NEXTHDR_ICMP:
@@ -259,29 +322,28 @@ parse_l4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 l4)
 static __always_inline enum ps_reason
 parse_packet(struct hdr_cursor *nh, struct pkt_info *pi, enum ps_reason *event)
 {
-	void *data = nh->pos;
+	void *l3 = NULL, *inplace = NULL;
 	enum ps_reason r;
 	__u16 proto = 0;
 	__u8 l4 = 0;
 	int frag_first = 0;
 
 	*event = PS_R_MAX;
-	r = parse_eth(nh, &proto);
+	r = parse_eth(nh, &l3, &proto);
 	if (r != PS_R_PARSED_OK)
 		return r;
-	nh->l3_off = nh->pos - data;
 
 	if (proto == ETH_P_IP)
-		r = parse_ipv4(nh, pi, &l4, &frag_first);
+		r = parse_ipv4(nh, l3, pi, &l4, &inplace, &frag_first);
 	else if (proto == ETH_P_IPV6)
-		r = parse_ipv6(nh, pi, &l4, &frag_first);
+		r = parse_ipv6(nh, l3, pi, &l4, &inplace, &frag_first);
 	else
 		return proto == ETH_P_ARP ? PS_R_ARP : PS_R_NON_IP;
 	if (r != PS_R_PARSED_OK)
 		return r;
 	if (frag_first)
 		*event = proto == ETH_P_IP ? PS_R_IPV4_FRAG_FIRST : PS_R_IPV6_FRAG_FIRST;
-	return parse_l4(nh, pi, l4);
+	return parse_l4(nh, pi, l4, inplace);
 }
 
 #endif /* PS_PARSE_BPF_H */
