@@ -152,52 +152,102 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
 	return -1;
 }
 
+/*
+ * The walks over live members run as bpf_loop() callbacks (5.17+), verified
+ * once: as bounded loops, each variable index into the config makes the
+ * verifier explore a speculative path too (its Spectre hardening without
+ * CAP_PERFMON), and 64 members exceed its budget. For older kernels the
+ * same steps run in a loop, in a second program (steer_loops) the loader
+ * picks instead; it needs CAP_PERFMON.
+ */
+struct walk {
+	__u32 cur;		/* the config in use (its index in cfg: the step
+				 * looks it up, as a spilled pointer may not
+				 * share a stack slot with scalars) */
+	__u32 h;		/* affinity: the client's hash */
+	__u32 start;		/* least-conn: where the round starts */
+	__u32 best;		/* position in live[] */
+	__s64 best_score;
+};
+
+static __always_inline void walk_live(struct walk *w, long (*step)(__u64, void *), bool loops)
+{
+	__u32 i;
+
+	if (!loops) {
+		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
+		return;
+	}
+	for (i = 0; i < PS_MAX_MEMBERS; i++)
+		if (step(i, w))
+			break;
+}
+
 /* Rendezvous hashing: every client address ranks the live slots by
  * mix(client, slot id) and takes the first. A slot that leaves moves only the
  * clients it had; the others keep their member. */
-static __always_inline __u32 pick_affinity(const struct ps_steer_cfg *c, const struct ps_conn_key *k)
+static __noinline long affinity_step(__u64 i, void *arg)
 {
-	__u32 h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^ ((__u64)k->addr[2] << 32 | k->addr[3]));
-	__u32 i, best = 0, best_score = 0, slot, score;
+	struct walk *w = arg;
+	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, &w->cur);
+	__u32 slot, score;
 
-	for (i = 0; i < PS_MAX_MEMBERS; i++) {
-		if (i >= c->nlive)
-			break;
-		slot = c->live[i] & (PS_MAX_MEMBERS - 1);
-		score = mix32(h ^ c->slot_id[slot]);
-		if (i == 0 || score > best_score) {
-			best = i;
-			best_score = score;
-		}
+	if (!c || i >= c->nlive)
+		return 1;
+	slot = c->live[i & (PS_MAX_MEMBERS - 1)] & (PS_MAX_MEMBERS - 1);
+	score = mix32(w->h ^ c->slot_id[slot]);
+	if (i == 0 || score > w->best_score) {
+		w->best = i;
+		w->best_score = score;
 	}
-	return best;
+	return 0;
+}
+
+static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *k, bool loops)
+{
+	struct walk w = {
+		.cur = cur,
+		.h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^
+			   ((__u64)k->addr[2] << 32 | k->addr[3])),
+	};
+
+	walk_live(&w, affinity_step, loops);
+	return w.best;
 }
 
 /* The live slot with the fewest established connections; ties go round. */
-static __always_inline __u32 pick_least(const struct ps_steer_cfg *c)
+static __noinline long least_step(__u64 i, void *arg)
 {
-	__u32 i, pos, best = 0, slot, start = next_rr() % c->nlive;
-	__s64 best_n = 0, *n;
+	struct walk *w = arg;
+	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, &w->cur);
+	__u32 pos, slot;
+	__s64 *n;
 
-	for (i = 0; i < PS_MAX_MEMBERS; i++) {
-		if (i >= c->nlive)
-			break;
-		pos = start + i;
-		if (pos >= c->nlive)
-			pos -= c->nlive;
-		slot = c->live[pos & (PS_MAX_MEMBERS - 1)] & (PS_MAX_MEMBERS - 1);
-		n = bpf_map_lookup_elem(&active, &slot);
-		if (n && (i == 0 || *n < best_n)) {
-			best = pos;
-			best_n = *n;
-		}
+	if (!c || i >= c->nlive)
+		return 1;
+	pos = w->start + i;
+	if (pos >= c->nlive)
+		pos -= c->nlive;
+	slot = c->live[pos & (PS_MAX_MEMBERS - 1)] & (PS_MAX_MEMBERS - 1);
+	n = bpf_map_lookup_elem(&active, &slot);
+	if (n && (i == 0 || *n < w->best_score)) {
+		w->best = pos;
+		w->best_score = *n;
 	}
-	return best;
+	return 0;
+}
+
+static __always_inline __u32 pick_least(__u32 cur, __u32 nlive, bool loops)
+{
+	struct walk w = { .cur = cur, .start = next_rr() % nlive };
+
+	walk_live(&w, least_step, loops);
+	return w.best;
 }
 
 /* Position in live[] (or, for wheel and cpu, a slot) chosen by the policy. */
-static __always_inline __u32 pick(struct sk_reuseport_md *md, const struct ps_steer_cfg *c,
-				  const struct ps_conn_key *k, int have_peer, int *is_slot)
+static __always_inline __u32 pick(struct sk_reuseport_md *md, __u32 cur, const struct ps_steer_cfg *c,
+				  const struct ps_conn_key *k, int have_peer, int *is_slot, bool loops)
 {
 	__u32 cpu;
 
@@ -211,13 +261,13 @@ static __always_inline __u32 pick(struct sk_reuseport_md *md, const struct ps_st
 		*is_slot = 1;
 		return c->wheel[(next_rr() % c->wheel_len) & (PS_WHEEL_MAX - 1)];
 	case PS_POL_LEAST_CONN:
-		return pick_least(c);
+		return pick_least(cur, c->nlive, loops);
 	case PS_POL_AFFINITY:
 		if (!have_peer) {
 			count(PS_S_NO_ADDR);
 			break;
 		}
-		return pick_affinity(c, k);
+		return pick_affinity(cur, k, loops);
 	case PS_POL_CPU:
 		cpu = bpf_get_smp_processor_id();
 		if (cpu >= c->ncpus)
@@ -271,11 +321,11 @@ static __always_inline int new_connection(struct sk_reuseport_md *md)
 	return (th[13] & (PS_TCP_SYN | PS_TCP_ACK)) == PS_TCP_SYN;
 }
 
-SEC("sk_reuseport/migrate")
-int steer(struct sk_reuseport_md *md)
+static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
 {
 	struct ps_conn_key k = {};
 	struct ps_slot_stats *st;
+	__u64 migrated;
 	struct ps_steer_meta *m;
 	struct ps_steer_cfg *c;
 	__u32 zero = 0, cur, first, start, slot = 0, t;
@@ -301,7 +351,7 @@ int steer(struct sk_reuseport_md *md)
 		return SK_PASS;
 	}
 	have_peer = peer_of(md, &k) == 0;
-	first = pick(md, c, &k, have_peer, &is_slot);
+	first = pick(md, cur, c, &k, have_peer, &is_slot, loops);
 	/* candidates: the policy's choice, then the live members after it */
 	start = is_slot ? ((__u64)md->hash * c->nlive) >> 32 : first;
 	for (t = 0; t < SELECT_TRIES; t++) {
@@ -322,10 +372,11 @@ int steer(struct sk_reuseport_md *md)
 	}
 	st = bpf_map_lookup_elem(&slot_stats, &slot);
 	if (st) {
-		if (md->migrating_sk)
-			st->migrated_in++;
-		else
-			st->selected++;
+		/* adds of 0 or 1: a branch per field becomes a variable offset,
+		 * refused without CAP_PERFMON */
+		migrated = !!md->migrating_sk;
+		st->migrated_in += migrated;
+		st->selected += !migrated;
 	}
 	if (have_peer)
 		track(md, &k, slot);
@@ -340,6 +391,23 @@ int steer(struct sk_reuseport_md *md)
  *
  * The port is read from inet_sport: on the way to CLOSE the tracepoint
  * fires after inet_put_port() has zeroed skc_num.
+ */
+SEC("sk_reuseport/migrate")
+int steer(struct sk_reuseport_md *md)
+{
+	return steer_one(md, false);
+}
+
+SEC("sk_reuseport/migrate")
+int steer_loops(struct sk_reuseport_md *md)
+{
+	return steer_one(md, true);
+}
+
+/*
+ * Least-conn's count of established connections per member. A tracing
+ * program: loading it takes CAP_PERFMON, so the loader leaves it out (and
+ * least-conn with it) when that is missing.
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(track_state, const struct sock *sk, int oldstate, int newstate)

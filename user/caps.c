@@ -6,6 +6,9 @@
 #include "caps.h"
 #include "log.h"
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -15,12 +18,27 @@ static int have(const struct __user_cap_data_struct d[2], int cap)
 	return !!(d[cap / 32].effective & (1u << (cap % 32)));
 }
 
-int require_caps(int need)
+static int get_caps(struct __user_cap_data_struct d[2])
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+	return syscall(SYS_capget, &h, d);
+}
+
+int have_perfmon(void)
+{
 	struct __user_cap_data_struct d[2] = {};
 
-	if (syscall(SYS_capget, &h, d))
+	if (get_caps(d))
+		return 1;	/* cannot tell: let the kernel say */
+	return have(d, CAP_PERFMON) || have(d, CAP_SYS_ADMIN);
+}
+
+int require_caps(int need)
+{
+	struct __user_cap_data_struct d[2] = {};
+
+	if (get_caps(d))
 		return 0;	/* cannot tell: let the kernel say */
 	if ((need & NEED_BPF) && !have(d, CAP_BPF) && !have(d, CAP_SYS_ADMIN)) {
 		pr_warn("needs CAP_BPF to load BPF programs (run as root, or grant CAP_BPF)\n");

@@ -12,4 +12,8 @@ enum {
 /* 0, or -EPERM after one line naming the first missing capability. */
 int require_caps(int need);
 
+/* CAP_PERFMON (or CAP_SYS_ADMIN): tracing programs (least-conn's tracker);
+ * without it the verifier also refuses some pointer arithmetic. */
+int have_perfmon(void);
+
 #endif

@@ -112,6 +112,11 @@ static void find_programs(struct groups *gs)
 	size_t i, j;
 	int pfd, mfd;
 
+	if (bpf_prog_get_next_id(0, &id) && errno == EPERM) {
+		gs->progs_hidden = 1;
+		return;
+	}
+	id = 0;
 	while (!bpf_prog_get_next_id(id, &id)) {
 		pfd = bpf_prog_get_fd_by_id(id);
 		if (pfd < 0)
@@ -258,11 +263,15 @@ static void print_text(const struct groups *gs)
 		steer_view_of(g, &v);
 		printf("%s %s  %zu member%s  steering: ", proto_name(g->proto),
 		       group_addr(g, ep, sizeof(ep)), g->n, g->n == 1 ? "" : "s");
-		if (v.steered)
+		if (v.steered && g->bpf_prog_id)
 			printf("portscope %s (program %u)\n", policy_name(v.policy), g->bpf_prog_id);
+		else if (v.steered)
+			printf("portscope %s\n", policy_name(v.policy));
 		else if (g->bpf_prog_id)
 			printf("another sk_reuseport program (id %u, map %u)\n", g->bpf_prog_id,
 			       g->bpf_map_id);
+		else if (gs->progs_hidden)
+			printf("kernel hash, or a program only CAP_SYS_ADMIN can list\n");
 		else
 			printf("kernel hash (no sk_reuseport program holds a member)\n");
 		printf("  %-20s %-9s %-9s %-28s %s\n", "COOKIE", "QUEUE", "REUSEPORT",
@@ -315,6 +324,8 @@ static void print_json(const struct groups *gs)
 		else if (g->bpf_prog_id)
 			printf("\"steering\":{\"by\":\"other\",\"prog_id\":%u,\"map_id\":%u},",
 			       g->bpf_prog_id, g->bpf_map_id);
+		else if (gs->progs_hidden)
+			printf("\"steering\":{\"by\":\"unknown\"},");
 		else
 			printf("\"steering\":null,");
 		printf("\"members\":[");
@@ -395,8 +406,10 @@ int cmd_groups(int argc, char **argv)
 	struct groups gs;
 	int c, json = 0, err;
 
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:P:ajh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":p:P:ajh", opts, "", seen)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_port(optarg, &f.port))

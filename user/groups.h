@@ -33,6 +33,8 @@ struct groups {
 	struct owners own;
 	struct sock_info *socks;
 	size_t nsocks;
+	int progs_hidden;	/* listing programs needs CAP_SYS_ADMIN: foreign
+				 * steering cannot be seen without it */
 };
 
 struct groups_filter {

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <string.h>
 #include <stdlib.h>
 #include "log.h"
 #include "parse_arg.h"
@@ -43,6 +44,8 @@ int parse_port(const char *s, uint16_t *out)
 
 int option_error(int c, char **argv, const char *cmd)
 {
+	if (c == '!')
+		return -EINVAL;
 	if (c == ':')
 		pr_warn("option '%s' needs a value\n", argv[optind - 1]);
 	else
@@ -71,4 +74,23 @@ int parse_seconds(const char *s, const char *what, double min, double max, doubl
 	}
 	*out = v;
 	return 0;
+}
+
+int getopt_once(int argc, char **argv, const char *optstring, const struct option *longopts,
+		const char *repeatable, unsigned char seen[256])
+{
+	const struct option *o;
+	int c = getopt_long(argc, argv, optstring, longopts, NULL);
+
+	if (c <= 0 || c > 255 || c == ':' || c == '?' || !optarg || strchr(repeatable, c))
+		return c;
+	if (!seen[c]++)
+		return c;
+	for (o = longopts; o->name && o->val != c; o++)
+		;
+	if (o->name)
+		pr_warn("option --%s given twice\n", o->name);
+	else
+		pr_warn("option -%c given twice\n", c);
+	return '!';
 }

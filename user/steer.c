@@ -502,7 +502,8 @@ static int apply_args(const struct pinned *p, const struct steer_args *a)
 
 /* ---- attach ------------------------------------------------------------------ */
 
-static int pin_all(struct steer_bpf *skel, struct bpf_link *link, const char *dir)
+static int pin_all(struct steer_bpf *skel, struct bpf_program *prog, struct bpf_link *link,
+		   const char *dir)
 {
 	struct bpf_map *maps[] = { skel->maps.members, skel->maps.cfg, skel->maps.meta,
 				   skel->maps.rr, skel->maps.slot_stats, skel->maps.active,
@@ -512,8 +513,8 @@ static int pin_all(struct steer_bpf *skel, struct bpf_link *link, const char *di
 	for (i = 0; i < M_N && !err; i++)
 		err = pin_fd(bpf_map__fd(maps[i]), dir, map_names[i]);
 	if (!err)
-		err = pin_fd(bpf_program__fd(skel->progs.steer), dir, "steer");
-	if (!err)
+		err = pin_fd(bpf_program__fd(prog), dir, "steer");
+	if (!err && link)
 		err = pin_fd(bpf_link__fd(link), dir, "track_state");
 	return err;
 }
@@ -521,12 +522,17 @@ static int pin_all(struct steer_bpf *skel, struct bpf_link *link, const char *di
 /*
  * Load, pin, fill, configure, and attach last: until SO_ATTACH_REUSEPORT_EBPF
  * the group is untouched, and a failure before it removes the pins.
+ * The program is 'steer' (bpf_loop, 5.17+: verifies with CAP_BPF alone) or
+ * 'steer_loops' (older kernels); least-conn's tracker is loaded when
+ * CAP_PERFMON allows tracing.
  */
 static int attach_group(const struct group *g, const char *dir, __u32 policy,
 			const struct steer_args *a)
 {
 	struct steer_bpf *skel;
+	struct bpf_program *prog;
 	struct bpf_link *link = NULL;
+	bool loops;
 	struct pinned p;
 	int err, fd = -1, prog_fd;
 	const struct holder *srv;
@@ -537,20 +543,26 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 	if (!skel)
 		return -errno;
 	skel->rodata->group_port = g->port;
+	loops = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SK_REUSEPORT, BPF_FUNC_loop, NULL) <= 0;
+	prog = loops ? skel->progs.steer_loops : skel->progs.steer;
+	bpf_program__set_autoload(loops ? skel->progs.steer : skel->progs.steer_loops, false);
+	bpf_program__set_autoload(skel->progs.track_state, have_perfmon());
 	err = steer_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the steering program: %s\n", strerror(-err));
 		goto out;
 	}
-	link = bpf_program__attach(skel->progs.track_state);
-	if (!link) {
-		err = -errno;
-		pr_warn("cannot attach the connection tracker: %s\n", strerror(-err));
-		goto out;
+	if (bpf_program__autoload(skel->progs.track_state)) {
+		link = bpf_program__attach(skel->progs.track_state);
+		if (!link) {
+			err = -errno;
+			pr_warn("cannot attach the connection tracker: %s\n", strerror(-err));
+			goto out;
+		}
 	}
 	err = pins_prepare(dir);
 	if (!err)
-		err = pin_all(skel, link, dir);
+		err = pin_all(skel, prog, link, dir);
 	if (!err)
 		err = open_pinned(dir, &p);
 	if (err) {
@@ -568,7 +580,7 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 		goto out_unpin;
 	}
 	/* attach through one member; the program belongs to the group */
-	prog_fd = bpf_program__fd(skel->progs.steer);
+	prog_fd = bpf_program__fd(prog);
 	for (i = 0, err = -ESRCH; i < g->n && err; i++) {
 		srv = member_server(&g->m[i]);
 		fd = srv ? adopt_fd(srv->pid, srv->fd) : -ESRCH;
@@ -594,6 +606,26 @@ out:
 }
 
 /* ---- subcommands --------------------------------------------------------------- */
+
+/* least-conn counts connections with a tracing program, which takes
+ * CAP_PERFMON to load; a group steered without it has no tracker. */
+static int least_conn_ready(const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/steer", dir);
+	if (access(path, F_OK)) {
+		if (have_perfmon())
+			return 1;
+		pr_warn("least-conn needs CAP_PERFMON (it traces TCP state changes); the other policies do not\n");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/track_state", dir);
+	if (!access(path, F_OK))
+		return 1;
+	pr_warn("this group was steered without CAP_PERFMON, so without least-conn's tracker: 'steer off' it, and steer it again with CAP_PERFMON\n");
+	return 0;
+}
 
 static int parse_weight(const char *s, struct weight_arg *w)
 {
@@ -700,8 +732,10 @@ static int parse_steer_args(int argc, char **argv, struct steer_args *a, int *js
 	a->proto = IPPROTO_TCP;
 	a->policy = -1;
 	a->interval_ms = 200;
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":P:a:p:w:d:u:Wi:jvh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":P:a:p:w:d:u:Wi:jvh", opts, "wdu", seen)) != -1) {
 		switch (c) {
 		case 'P':
 			if (parse_proto(optarg, &a->proto))
@@ -788,6 +822,23 @@ static int weights_sum_zero(const struct steer_args *a, const struct group *g)
 	return a->nweights && !sum;
 }
 
+/* --drain naming every member's server: no member would take a connection */
+static int drains_all(const struct steer_args *a, const struct group *g)
+{
+	size_t k, i, n = 0;
+
+	for (k = 0; k < g->n; k++) {
+		const struct holder *srv = member_server(&g->m[k]);
+
+		for (i = 0; srv && i < a->ndrain; i++)
+			if (srv->pid == a->drain[i]) {
+				n++;
+				break;
+			}
+	}
+	return g->n && n == g->n;
+}
+
 static int run_watch(const struct pinned *p, const struct steer_args *a, __u32 policy)
 {
 	struct timespec ts = { .tv_sec = a->interval_ms / 1000,
@@ -841,12 +892,18 @@ static int steer_on(struct steer_args *a)
 		pr_warn("--weight: the weights sum to 0; no member would get a connection\n");
 		goto out;
 	}
+	if (drains_all(a, g)) {
+		pr_warn("--drain: that is every member of the group; none would take a connection\n");
+		goto out;
+	}
 	if (a->policy == PS_POL_LEAST_CONN && g->proto != IPPROTO_TCP) {
 		pr_warn("least-conn needs connections: use it on TCP groups\n");
 		goto out;
 	}
-	ret = EXIT_FAIL;
 	group_dir(g, dir, sizeof(dir));
+	if (a->policy == PS_POL_LEAST_CONN && !least_conn_ready(dir))
+		goto out;
+	ret = EXIT_FAIL;
 	err = open_pinned(dir, &p);
 	if (err == -ENOENT) {
 		if (a->policy >= 0)
