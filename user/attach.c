@@ -378,8 +378,10 @@ int cmd_attach(int argc, char **argv)
 	char name[32];
 	int c, err, verbose = 0, i, first;
 
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:Pm:F:p:vh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":i:Pm:F:p:vh", opts, "ip", seen)) != -1) {
 		if (c == 'P')
 			continue;
 		if (c == 'v') {
@@ -450,8 +452,10 @@ int cmd_detach(int argc, char **argv)
 	int c, nwant = 0, i, left = 0, found;
 	__u32 k;
 
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":i:h", opts, "i", seen)) != -1) {
 		if (c == 'h') {
 			fputs("Usage: portscope detach [-i IFACE]...\n\n"
 			      "Detach the pinned observer from the interfaces given (default: all) and\n"

@@ -525,8 +525,10 @@ int cmd_demo(int argc, char **argv)
 	double next_print;
 	uint64_t n;
 
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:w:nvh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":d:w:nvh", opts, "", seen)) != -1) {
 		switch (c) {
 		case 'd':
 			if (parse_seconds(optarg, "--duration", 10, 3600, &d.duration))

@@ -76,6 +76,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		if (argc > 2) {
+			pr_warn("unexpected argument '%s'\n", argv[2]);
+			return EXIT_USAGE;
+		}
 		printf("portscope %s\n", PORTSCOPE_VERSION);
 		return EXIT_OK;
 	}

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "attach.h"
@@ -262,6 +263,33 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, int public_o
 }
 
 /* Write PATH.tmp, then rename over PATH: readers never see half a file. */
+/* The textfile is written as PATH.tmp then renamed: its directory must be
+ * writable, and PATH not a directory. Checked before anything is loaded. */
+static int textfile_bad(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (access(dir, W_OK)) {
+		pr_warn("--textfile %s: directory %s: %s\n", path, dir, strerror(errno));
+		return 1;
+	}
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		pr_warn("--textfile %s: is a directory\n", path);
+		return 1;
+	}
+	return 0;
+}
+
 static int write_textfile(const char *path, const struct live *l)
 {
 	char tmp[PATH_MAX];
@@ -329,8 +357,10 @@ int cmd_metrics(int argc, char **argv)
 	static uint16_t none[1];
 	struct live l;
 
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:m:l:Lt:d:ovh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":i:m:l:Lt:d:ovh", opts, "i", seen)) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
 		case 'L': public_ok = 1; break;
@@ -358,6 +388,8 @@ int cmd_metrics(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (listen && parse_listen(listen, &ss, public_ok))
+		return EXIT_USAGE;
+	if (textfile && textfile_bad(textfile))
 		return EXIT_USAGE;
 	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
 		return EXIT_USAGE;

@@ -185,8 +185,10 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 	uint64_t v;
 
 	a->ro.top = 20;
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fjn:s:p:F:vh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":fjn:s:p:F:vh", opts, "p", seen)) != -1) {
 		switch (c) {
 		case 'f': a->ro.flows = 1; break;
 		case 'j': a->json = 1; break;

@@ -203,8 +203,10 @@ static int parse_live_args(int argc, char **argv, struct live_args *a, const cha
 
 	a->interval = 1;
 	a->top = 20;
+	unsigned char seen[256] = {};
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:m:F:d:oc:js:p:P:an:vbh", opts, NULL)) != -1) {
+	while ((c = getopt_once(argc, argv, ":i:m:F:d:oc:js:p:P:an:vbh", opts, "i", seen)) != -1) {
 		switch (c) {
 		case 'b': a->batch = 1; break;
 		case 'd':
