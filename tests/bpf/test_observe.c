@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include "harness.h"
+#include "maps.h"
 #include "pktbuild.h"
 #include "replay.h"
 
@@ -505,7 +506,41 @@ static int teardown(void **state)
 	return 0;
 }
 
-int main(void)
+/*
+ * test_observe --corpus DIR: the table's frames as DIR/corpus.pcap (Ethernet)
+ * and, a line per frame, DIR/corpus.expect: "CLASS EVENT|- NAME". The wire
+ * test (tests/e2e/test_wire.sh) sends them over a veth pair.
+ */
+static int write_corpus(const char *dir)
+{
+	struct { uint32_t magic; uint16_t major, minor; int32_t zone;
+		 uint32_t sigfigs, snaplen, linktype; } fh = { 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1 };
+	struct { uint32_t sec, usec, caplen, len; } rh = { 0 };
+	char path[4096];
+	FILE *pcap, *exp;
+	struct pkt p;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/corpus.pcap", dir);
+	pcap = fopen(path, "w");
+	snprintf(path, sizeof(path), "%s/corpus.expect", dir);
+	exp = fopen(path, "w");
+	if (!pcap || !exp)
+		return 1;
+	fwrite(&fh, sizeof(fh), 1, pcap);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pkt_init(&p);
+		cases[i].build(&p, cases[i].arg);
+		rh.caplen = rh.len = p.len;
+		fwrite(&rh, sizeof(rh), 1, pcap);
+		fwrite(p.b, 1, p.len, pcap);
+		fprintf(exp, "%s %s %s\n", reason_name(cases[i].cls),
+			cases[i].event == NONE ? "-" : reason_name(cases[i].event), cases[i].name);
+	}
+	return fclose(pcap) | fclose(exp);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
@@ -516,6 +551,8 @@ int main(void)
 		cmocka_unit_test(test_flow_table_full),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--corpus"))
+		return write_corpus(argv[2]);
 	if (!harness_can_run()) {
 		fprintf(stderr, "test_observe: needs root to load BPF programs\n");
 		return 1;
