@@ -116,9 +116,15 @@ static const struct port_row *find_prev(const struct snapshot *prev, const struc
 	return prev ? bsearch(&key, prev->ports, prev->nports, sizeof(key), cmp_key) : NULL;
 }
 
-static double rate(__u64 now, __u64 before, double secs)
+double counter_rate(__u64 now, __u64 before, double secs)
 {
-	return secs > 0 && now >= before ? (now - before) / secs : 0;
+	__u64 d = now - before;		/* modular: exact across a wrap */
+
+	if (secs <= 0)
+		return 0;
+	if (now < before && !(before >> 63 && !(now >> 63)))
+		d = now;		/* went back without wrapping: a reset */
+	return d / secs;
 }
 
 static void fold_ephemeral(struct port_view *v)
@@ -226,10 +232,10 @@ int view_build(struct port_view *v, struct snapshot *cur, const struct snapshot 
 		r->proto = pr->key.proto;
 		r->port = pr->key.port;
 		r->total = pr->st;
-		r->pps = rate(pr->st.packets, pv ? pv->st.packets : 0, interval);
-		r->bps = rate(pr->st.bytes, pv ? pv->st.bytes : 0, interval);
-		r->new_ps = rate(pr->st.syn, pv ? pv->st.syn : 0, interval);
-		r->rst_ps = rate(pr->st.rst, pv ? pv->st.rst : 0, interval);
+		r->pps = counter_rate(pr->st.packets, pv ? pv->st.packets : 0, interval);
+		r->bps = counter_rate(pr->st.bytes, pv ? pv->st.bytes : 0, interval);
+		r->new_ps = counter_rate(pr->st.syn, pv ? pv->st.syn : 0, interval);
+		r->rst_ps = counter_rate(pr->st.rst, pv ? pv->st.rst : 0, interval);
 		if (!prev)
 			r->pps = r->bps = r->new_ps = r->rst_ps = 0;
 		r->established = r->proto == IPPROTO_TCP ? nest[r->port] : 0;

@@ -69,6 +69,15 @@ int view_next(const struct map_fds *fds, struct view_clock *c, const struct view
 void view_done(struct port_view *v, struct view_clock *c);
 void view_stop(struct view_clock *c);
 
+/*
+ * Per second, between two readings of a 64-bit counter. A counter that went
+ * back wrapped past 2^64 if it was in the top half before (the modular
+ * difference is exact); otherwise it was reset (new maps) and counts from 0.
+ * Wrapping takes 46 years of bytes at 100 Gb/s, ~3,900 years of packets at
+ * 148.8 Mpps (100 GbE line rate, 64-byte frames): it is handled, not expected.
+ */
+double counter_rate(__u64 now, __u64 before, double secs);
+
 const char *kind_name(enum port_kind k);
 /* 1234567 -> "1.2M" */
 const char *view_human(double v, char *buf, size_t len);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "model.h"
+#include "portview.h"
 
 static void test_endpoints(void **state)
 {
@@ -78,6 +79,23 @@ static void test_reason_names(void **state)
 	assert_false(reason_is_class(PS_R_FLOW_NEW));
 }
 
+/* Counters near 2^64: a wrap is a small modular step, a reset counts from 0. */
+static void test_counter_wrap(void **state)
+{
+	const __u64 top = ~0ULL;
+
+	(void)state;
+	assert_true(counter_rate(100, 40, 2) == 30);
+	assert_true(counter_rate(top, top - 9, 1) == 9);		/* up to the edge */
+	assert_true(counter_rate(4, top - 5, 1) == 10);		/* across it: 6 + 4 */
+	assert_true(counter_rate(0, top, 0.5) == 2);		/* exactly one step over */
+	assert_true(counter_rate((1ULL << 62), top - 1, 1) == (double)(1ULL << 62) + 2);
+	assert_true(counter_rate(7, 1000, 1) == 7);		/* reset (new maps) */
+	assert_true(counter_rate(7, 1ULL << 63, 1) == 7 + (double)(1ULL << 63)); /* top half: wrap */
+	assert_true(counter_rate(1ULL << 63, (1ULL << 63) + 1, 1) == (double)(1ULL << 63)); /* reset */
+	assert_true(counter_rate(5, 1, 0) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +103,7 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_counter_wrap),
 	};
 
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
