@@ -24,6 +24,7 @@
 #include "model.h"
 #include "parse_arg.h"
 #include "pins.h"
+#include "steer.h"
 
 static const char *const obs_maps[] = { "ports", "flows", "reasons", "info" };
 
@@ -237,6 +238,9 @@ int live_open_pinned(struct live *l)
 	for (k = 0; k < PS_MAX_IFACES; k++) {
 		if (bpf_map_lookup_elem(l->info_fd, &k, &ai) || !ai.ifindex)
 			continue;
+		snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ai.ifname);
+		if (access(path, F_OK))
+			continue;	/* recorded, but its loader died before pinning the link */
 		l->ifs[l->n].ifindex = ai.ifindex;
 		l->ifs[l->n].mode = ai.mode;
 		l->ifs[l->n].link_fd = -1;
@@ -616,33 +620,13 @@ int cmd_status(int argc, char **argv)
 
 /* ---- cleanup ----------------------------------------------------------------- */
 
-/* A steered group whose sockarray is empty: every member socket closed. */
-static int steer_group_dead(const char *dir)
-{
-	char path[PATH_MAX + 320];
-	__u64 cookie;
-	__u32 k;
-	int fd, any = 0;
-
-	snprintf(path, sizeof(path), "%s/members", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 1;	/* half-made: nothing usable */
-	for (k = 0; k < PS_MAX_MEMBERS && !any; k++)
-		any = !bpf_map_lookup_elem(fd, &k, &cookie);
-	close(fd);
-	return !any;
-}
-
 int cmd_cleanup(int argc, char **argv)
 {
 	char path[PATH_MAX];
 	struct ps_attach_info ai, zero = {};
-	struct dirent *de;
 	struct live l;
-	int n = 0, left = 0;
+	int n = 0, left = 0, pinned;
 	__u32 k;
-	DIR *d;
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -659,14 +643,16 @@ int cmd_cleanup(int argc, char **argv)
 		for (k = 0; k < PS_MAX_IFACES; k++) {
 			if (bpf_map_lookup_elem(l.info_fd, &k, &ai) || !ai.ifindex)
 				continue;
-			if (link_ifindex(ai.ifname)) {
+			snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ai.ifname);
+			pinned = !access(path, F_OK);
+			if (pinned && link_ifindex(ai.ifname)) {
 				left++;
 				continue;
 			}
-			snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ai.ifname);
 			unlink(path);
 			bpf_map_update_elem(l.info_fd, &k, &zero, BPF_ANY);
-			printf("removed the observer's link on %s (device gone)\n", ai.ifname);
+			printf("removed the observer's link on %s (%s)\n", ai.ifname,
+			       pinned ? "device gone" : "never pinned: its loader died");
 			n++;
 		}
 		live_close(&l);
@@ -680,19 +666,7 @@ int cmd_cleanup(int argc, char **argv)
 		printf("removed an incomplete observer pin directory\n");
 		n++;
 	}
-	d = opendir(STEER_PINS);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), STEER_PINS "/%.200s", de->d_name);
-		if (!steer_group_dead(path))
-			continue;
-		pins_remove(path);
-		printf("removed steering state of %s (no member sockets left)\n", de->d_name);
-		n++;
-	}
-	if (d)
-		closedir(d);
+	n += steer_cleanup();
 	if (!n)
 		printf("nothing to clean\n");
 	return EXIT_OK;

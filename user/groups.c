@@ -107,7 +107,7 @@ static void find_programs(struct groups *gs)
 {
 	struct bpf_prog_info pi;
 	struct bpf_map_info mi;
-	__u32 id = 0, len, maps[16], m, k, nmaps;
+	__u32 id = 0, len, maps[16] = {}, m, k, nmaps;	/* = {}: valgrind does not see map_ids filled */
 	__u64 cookie;
 	size_t i, j;
 	int pfd, mfd;
@@ -267,6 +267,9 @@ static void print_text(const struct groups *gs)
 			printf("portscope %s (program %u)\n", policy_name(v.policy), g->bpf_prog_id);
 		else if (v.steered)
 			printf("portscope %s\n", policy_name(v.policy));
+		else if (v.incomplete)
+			printf("portscope, incomplete (its loader died%s): run 'portscope cleanup'\n",
+			       g->bpf_prog_id ? " after attaching" : " before attaching");
 		else if (g->bpf_prog_id)
 			printf("another sk_reuseport program (id %u, map %u)\n", g->bpf_prog_id,
 			       g->bpf_map_id);
@@ -321,6 +324,9 @@ static void print_json(const struct groups *gs)
 		if (v.steered)
 			printf("\"steering\":{\"by\":\"portscope\",\"policy\":\"%s\",\"prog_id\":%u},",
 			       policy_name(v.policy), g->bpf_prog_id);
+		else if (v.incomplete)
+			printf("\"steering\":{\"by\":\"portscope\",\"incomplete\":true,\"attached\":%s},",
+			       g->bpf_prog_id ? "true" : "false");
 		else if (g->bpf_prog_id)
 			printf("\"steering\":{\"by\":\"other\",\"prog_id\":%u,\"map_id\":%u},",
 			       g->bpf_prog_id, g->bpf_map_id);

@@ -70,12 +70,6 @@ struct pinned {
 	int fd[M_N];
 };
 
-struct weight_arg {
-	__u64 cookie;	/* 0: by pid */
-	pid_t pid;
-	__u32 w;
-};
-
 struct steer_args {
 	__u16 port;
 	__u8 proto;
@@ -133,8 +127,7 @@ static void close_pinned(struct pinned *p)
 			close(p->fd[i]);
 }
 
-/* 0 and every map open; -ENOENT when the group is not steered. */
-static int open_pinned(const char *dir, struct pinned *p)
+static int open_maps(const char *dir, struct pinned *p)
 {
 	char path[PATH_MAX + 32];
 	int i, err;
@@ -154,17 +147,37 @@ static int open_pinned(const char *dir, struct pinned *p)
 	return 0;
 }
 
+/*
+ * 0 and every map open; -ENOENT when the group is not steered; -ESTALE when
+ * the directory is incomplete: the program's pin comes last, once the group
+ * runs it, so a loader that died on the way left maps without it.
+ */
+static int open_pinned(const char *dir, struct pinned *p)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/steer", dir);
+	if (access(path, F_OK))
+		return access(dir, F_OK) ? -ENOENT : -ESTALE;
+	return open_maps(dir, p);
+}
+
 /* One writer at a time per group (a --watch and a --drain, say): the
  * configuration is read, changed and flipped as a whole. */
-static int lock_group(const char *dir)
+static int lock_group_how(const char *dir, int how)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd >= 0 && flock(fd, LOCK_EX)) {
+	if (fd >= 0 && flock(fd, how)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int lock_group(const char *dir)
+{
+	return lock_group_how(dir, LOCK_EX);
 }
 
 static void unlock_group(int fd)
@@ -502,8 +515,45 @@ static int apply_args(const struct pinned *p, const struct steer_args *a)
 
 /* ---- attach ------------------------------------------------------------------ */
 
-static int pin_all(struct steer_bpf *skel, struct bpf_program *prog, struct bpf_link *link,
-		   const char *dir)
+/* SO_DETACH_REUSEPORT_BPF through the first member we can borrow: the
+ * group is back on the kernel's hash (ENOENT: it already was). */
+static int detach_group(const struct group *g)
+{
+	const struct holder *srv;
+	int fd, dummy = 0, err = -ESRCH;
+	size_t i;
+
+	for (i = 0; i < g->n && err; i++) {
+		srv = member_server(&g->m[i]);
+		fd = srv ? adopt_fd(srv->pid, srv->fd) : -ESRCH;
+		if (fd < 0) {
+			err = fd;
+			continue;
+		}
+		err = setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &dummy, sizeof(dummy)) &&
+		      errno != ENOENT ? -errno : 0;
+		close(fd);
+	}
+	return err;
+}
+
+/* Undo an incomplete directory (a loader died before pinning the program):
+ * detach whatever it attached, remove the pins. -EBUSY: a loader is at work. */
+static int reset_incomplete(const struct group *g, const char *dir)
+{
+	int lk = lock_group_how(dir, LOCK_EX | LOCK_NB), err;
+
+	if (lk < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : 0;
+	err = g ? detach_group(g) : 0;
+	if (!err)
+		pins_remove(dir);
+	unlock_group(lk);
+	return err;
+}
+
+/* The maps and the tracker's link; the program is pinned apart, last. */
+static int pin_maps(struct steer_bpf *skel, struct bpf_link *link, const char *dir)
 {
 	struct bpf_map *maps[] = { skel->maps.members, skel->maps.cfg, skel->maps.meta,
 				   skel->maps.rr, skel->maps.slot_stats, skel->maps.active,
@@ -512,16 +562,17 @@ static int pin_all(struct steer_bpf *skel, struct bpf_program *prog, struct bpf_
 
 	for (i = 0; i < M_N && !err; i++)
 		err = pin_fd(bpf_map__fd(maps[i]), dir, map_names[i]);
-	if (!err)
-		err = pin_fd(bpf_program__fd(prog), dir, "steer");
 	if (!err && link)
 		err = pin_fd(bpf_link__fd(link), dir, "track_state");
 	return err;
 }
 
 /*
- * Load, pin, fill, configure, and attach last: until SO_ATTACH_REUSEPORT_EBPF
- * the group is untouched, and a failure before it removes the pins.
+ * Load, pin the maps, fill, configure, attach, and pin the program last:
+ * until SO_ATTACH_REUSEPORT_EBPF the group is untouched, and a failure
+ * before it removes the pins; a directory without the program's pin is
+ * incomplete (open_pinned), and steer and cleanup undo it. The directory
+ * is locked all along, so cleanup does not undo a loader at work.
  * The program is 'steer' (bpf_loop, 5.17+: verifies with CAP_BPF alone) or
  * 'steer_loops' (older kernels); least-conn's tracker is loaded when
  * CAP_PERFMON allows tracing.
@@ -534,7 +585,7 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 	struct bpf_link *link = NULL;
 	bool loops;
 	struct pinned p;
-	int err, fd = -1, prog_fd;
+	int err, fd = -1, prog_fd, lk = -1;
 	const struct holder *srv;
 	size_t i;
 	int changed;
@@ -561,10 +612,14 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 		}
 	}
 	err = pins_prepare(dir);
+	if (!err) {
+		lk = lock_group(dir);
+		err = lk < 0 ? -errno : 0;
+	}
 	if (!err)
-		err = pin_all(skel, prog, link, dir);
+		err = pin_maps(skel, link, dir);
 	if (!err)
-		err = open_pinned(dir, &p);
+		err = open_maps(dir, &p);
 	if (err) {
 		pr_warn("cannot pin under %s: %s\n", dir, strerror(-err));
 		goto out_unpin;
@@ -596,10 +651,17 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 		pr_warn("cannot attach to the group: %s\n", strerror(-err));
 		goto out_unpin;
 	}
+	err = pin_fd(prog_fd, dir, "steer");
+	if (err) {
+		pr_warn("cannot pin the program: %s\n", strerror(-err));
+		detach_group(g);
+		goto out_unpin;
+	}
 	goto out;
 out_unpin:
 	pins_remove(dir);
 out:
+	unlock_group(lk);
 	bpf_link__destroy(link);	/* the pin keeps it attached */
 	steer_bpf__destroy(skel);
 	return err;
@@ -627,7 +689,7 @@ static int least_conn_ready(const char *dir)
 	return 0;
 }
 
-static int parse_weight(const char *s, struct weight_arg *w)
+int parse_weight(const char *s, struct weight_arg *w)
 {
 	char buf[64], *eq;
 	uint64_t v;
@@ -905,6 +967,15 @@ static int steer_on(struct steer_args *a)
 		goto out;
 	ret = EXIT_FAIL;
 	err = open_pinned(dir, &p);
+	if (err == -ESTALE) {
+		err = reset_incomplete(g, dir);
+		if (err) {
+			pr_warn("%s: incomplete, and cannot be reset: %s\n", dir, strerror(-err));
+			goto out;
+		}
+		pr_info("removed an incomplete steering directory (a loader had died)\n");
+		err = -ENOENT;
+	}
 	if (err == -ENOENT) {
 		if (a->policy >= 0)
 			policy = a->policy;
@@ -996,9 +1067,7 @@ static int steer_off(struct steer_args *a)
 	const struct group *g;
 	char dir[PATH_MAX];
 	struct stat st;
-	const struct holder *srv;
-	int ret, fd = -1, dummy = 0;
-	size_t i;
+	int ret, err;
 
 	ret = find_group(a, &gs, &g, 1);
 	if (ret == -ENOENT) {
@@ -1021,19 +1090,10 @@ static int steer_off(struct steer_args *a)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = EXIT_FAIL;
-	for (i = 0; i < g->n && ret; i++) {
-		srv = member_server(&g->m[i]);
-		fd = srv ? adopt_fd(srv->pid, srv->fd) : -1;
-		if (fd < 0)
-			continue;
-		if (!setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &dummy, sizeof(dummy)) ||
-		    errno == ENOENT)
-			ret = EXIT_OK;
-		close(fd);
-	}
-	if (ret) {
-		pr_warn("cannot detach from the group: %s\n", strerror(errno));
+	err = detach_group(g);
+	if (err) {
+		pr_warn("cannot detach from the group: %s\n", strerror(-err));
+		ret = EXIT_FAIL;
 		goto out;
 	}
 	pins_remove(dir);
@@ -1041,6 +1101,89 @@ static int steer_off(struct steer_args *a)
 out:
 	groups_free(&gs);
 	return ret;
+}
+
+/* ---- cleanup ------------------------------------------------------------------ */
+
+/* Every member socket closed: the sockarray is empty. */
+static int group_closed(const struct pinned *p)
+{
+	__u64 cookie;
+	__u32 k;
+
+	for (k = 0; k < PS_MAX_MEMBERS; k++)
+		if (!bpf_map_lookup_elem(p->fd[M_MEMBERS], &k, &cookie))
+			return 0;
+	return 1;
+}
+
+static const struct group *group_of_dir(const struct groups *gs, const char *dir)
+{
+	char gd[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < gs->n; i++) {
+		group_dir(&gs->g[i], gd, sizeof(gd));
+		if (!strcmp(gd, dir))
+			return &gs->g[i];
+	}
+	return NULL;
+}
+
+int steer_cleanup(void)
+{
+	struct groups_filter gf = { .all = 1 };
+	char dir[PATH_MAX], here[32];
+	const struct group *g;
+	struct groups gs = {};
+	struct stat ns = {};
+	struct dirent *de;
+	struct pinned p;
+	int n = 0, err, closed;
+	DIR *d = opendir(STEER_ROOT);
+
+	if (!d)
+		return 0;
+	stat("/proc/self/ns/net", &ns);
+	snprintf(here, sizeof(here), "net%lu-", (unsigned long)ns.st_ino);
+	groups_collect(&gs, &gf);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), STEER_ROOT "/%.200s", de->d_name);
+		err = open_pinned(dir, &p);
+		if (!err) {
+			closed = group_closed(&p);
+			close_pinned(&p);
+			if (!closed)
+				continue;
+			pins_remove(dir);
+			printf("removed steering state of %s (no member sockets left)\n", de->d_name);
+			n++;
+			continue;
+		}
+		if (err != -ESTALE)
+			continue;
+		if (strncmp(de->d_name, here, strlen(here))) {
+			printf("left %s: incomplete, from another network namespace (run cleanup there)\n",
+			       de->d_name);
+			continue;
+		}
+		g = group_of_dir(&gs, dir);
+		err = reset_incomplete(g, dir);
+		if (err == -EBUSY) {
+			printf("left %s: a loader is steering it now\n", de->d_name);
+		} else if (err) {
+			pr_warn("cannot reset %s: %s\n", de->d_name, strerror(-err));
+		} else {
+			printf("removed incomplete steering state of %s (its loader died)%s\n", de->d_name,
+			       g ? "; the group is on the kernel's hash" : "");
+			n++;
+		}
+	}
+	closedir(d);
+	groups_free(&gs);
+	return n;
 }
 
 /* ---- status ------------------------------------------------------------------- */
@@ -1051,6 +1194,7 @@ static int read_stats(const struct pinned *p, __u32 slot, struct ps_slot_stats *
 	struct ps_slot_stats v[ncpus];
 
 	memset(out, 0, sizeof(*out));
+	memset(v, 0, sizeof(v));	/* valgrind sees one value written, not ncpus */
 	if (bpf_map_lookup_elem(p->fd[M_STATS], &slot, v))
 		return -errno;
 	for (c = 0; c < ncpus; c++) {
@@ -1074,6 +1218,7 @@ static int read_view(const struct pinned *p, struct steer_view *v)
 		err = current_policy(p, &v->policy);
 	if (err)
 		return err;
+	memset(rv, 0, sizeof(rv));	/* valgrind sees one value written, not ncpus */
 	for (i = 0; i < PS_S_MAX; i++)
 		if (!bpf_map_lookup_elem(p->fd[M_REASONS], &i, rv))
 			for (c = 0; c < ncpus; c++)
@@ -1101,7 +1246,9 @@ int steer_view_of(const struct group *g, struct steer_view *v)
 
 	memset(v, 0, sizeof(*v));
 	group_dir(g, dir, sizeof(dir));
-	if (open_pinned(dir, &p))
+	err = open_pinned(dir, &p);
+	v->incomplete = err == -ESTALE;
+	if (err)
 		return 0;	/* not steered by portscope */
 	err = read_view(&p, v);
 	close_pinned(&p);

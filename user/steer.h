@@ -16,6 +16,7 @@ struct steer_member {
 
 struct steer_view {
 	int steered;			/* 0: not steered by portscope */
+	int incomplete;			/* a loader died half-way: 'portscope cleanup' */
 	__u32 policy;
 	struct steer_member m[PS_MAX_MEMBERS];
 	size_t n;
@@ -30,6 +31,17 @@ const char *steer_reason_name(int r);
 
 /* "round-robin" -> PS_POL_RR …; -1 when unknown. */
 int parse_policy(const char *s);
+
+struct weight_arg {
+	__u64 cookie;	/* 0: by pid */
+	pid_t pid;
+	__u32 w;
+};
+/* "PID=W" or "cookie:C=W", W 0..1000: 0, or -EINVAL after one line. */
+int parse_weight(const char *s, struct weight_arg *w);
 int cmd_steer(int argc, char **argv);
+/* cleanup's part: steering state of closed groups, and of loaders that died
+ * half-way (their group back on the kernel's hash). Returns what it removed. */
+int steer_cleanup(void);
 
 #endif
