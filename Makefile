@@ -4,6 +4,9 @@
 #   make test       build and run every test (cmocka unit + BPF test_run + e2e)
 #   make deps       install build/test dependencies from Debian's archive
 #   make demo       the lab in network namespaces (root)
+#   make bench      benchmarks, side by side (root): tests/bench/results.md
+#   make soak       fuzzers, every-syscall fault sweep, long differential (root)
+#   make asan       every suite with ASan + UBSan
 #   make install    PREFIX=/usr/local DESTDIR=: binary, man page, bash completion
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
 #   make V=1        print full commands
@@ -34,7 +37,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-check demo install uninstall test bench asan test-unit test-bpf test-e2e vmlinux clean
+.PHONY: all deps deps-check demo install uninstall test bench asan soak fuzzers vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -43,7 +46,7 @@ endif
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
 	      libmicrohttpd-dev libncurses-dev make gcc pkg-config
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux \
-	      prometheus tmux nftables wrk
+	      prometheus tmux nftables wrk strace valgrind libcap2-bin libclang-rt-dev
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
 		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \
@@ -130,8 +133,32 @@ $(BUILD)/tests/tools/%: tests/tools/%.c | deps-check
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -std=gnu11 -Iinclude $< $(LDLIBS) -o $@
 
-test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+# Fuzz targets (tests/fuzz/fuzz_*.c). make test runs each over its seeds and
+# regression inputs with a plain driver; make soak runs them under libFuzzer.
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_RUNNERS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%)
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(LIB_OBJS) | deps-check
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) $< tests/fuzz/driver.c $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJS) | deps-check
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -fsanitize=fuzzer $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+fuzzers: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+
+test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS)
 	@PS=$(abspath $(BUILD))/portscope bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
+
+# Long runs, bounded (~10 min): the fuzzers under libFuzzer with ASan and
+# UBSan (build-fuzz/), the loader-fault sweep at every system call, a longer
+# differential parse. FUZZ_SECS per fuzzer (default 60).
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+soak: $(BUILD)/portscope $(BPFT_BINS) $(TOOL_BINS)
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(CLANG) CFLAGS="$(FUZZ_CFLAGS)" fuzzers
+	@PS=$(abspath $(BUILD))/portscope bash tests/soak.sh $(FUZZ_NAMES)
 
 PREFIX  ?= /usr/local
 SBINDIR := $(DESTDIR)$(PREFIX)/sbin
@@ -172,6 +199,6 @@ asan:
 		test
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

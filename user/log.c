@@ -29,6 +29,7 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 
 void log_init(int verbosity)
 {
-	log_level = verbosity >= 2 ? LOG_DEBUG : verbosity == 1 ? LOG_INFO : LOG_WARN;
+	log_level = verbosity >= 2 ? LOG_DEBUG : verbosity == 1 ? LOG_INFO :
+		    verbosity == 0 ? LOG_WARN : LOG_QUIET;	/* < 0: fuzzers */
 	libbpf_set_print(libbpf_print);
 }

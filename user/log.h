@@ -3,7 +3,7 @@
 #ifndef PS_LOG_H
 #define PS_LOG_H
 
-enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum log_level { LOG_QUIET = -1, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 extern enum log_level log_level;
 

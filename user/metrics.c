@@ -221,7 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 /* "127.0.0.1:9435", "[::1]:9435", ":9435" (loopback) */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, int public_ok)
+int parse_listen(const char *s, struct sockaddr_storage *ss, int public_ok)
 {
 	struct sockaddr_in *a4 = (void *)ss;
 	struct sockaddr_in6 *a6 = (void *)ss;
