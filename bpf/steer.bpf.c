@@ -321,6 +321,35 @@ static __always_inline int new_connection(struct sk_reuseport_md *md)
 	return (th[13] & (PS_TCP_SYN | PS_TCP_ACK)) == PS_TCP_SYN;
 }
 
+/*
+ * With SYN cookies the listener keeps no request: the handshake's ACK comes
+ * back to the listener lookup and runs the program again. The SYN's choice
+ * was recorded (conns, by peer): the ACK goes to that member, where the
+ * cookie becomes the connection. A segment without a record is a stray.
+ */
+static __always_inline int cookie_ack(struct sk_reuseport_md *md)
+{
+	struct ps_conn_key k = {};
+	struct ps_conn_val *v;
+	__u8 *th = md->data;
+	__u32 slot;
+
+	if (md->ip_protocol != IPPROTO_TCP || (void *)(th + 14) > md->data_end)
+		return 0;
+	if ((th[13] & (PS_TCP_SYN | PS_TCP_RST | PS_TCP_FIN | PS_TCP_ACK)) != PS_TCP_ACK)
+		return 0;
+	if (peer_of(md, &k))
+		return 0;
+	v = bpf_map_lookup_elem(&conns, &k);
+	if (!v || v->established)
+		return 0;
+	slot = v->slot & (PS_MAX_MEMBERS - 1);
+	if (bpf_sk_select_reuseport(md, &members, &slot, 0))
+		return 0;
+	count(PS_S_COOKIE_ACK);
+	return 1;
+}
+
 static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
 {
 	struct ps_conn_key k = {};
@@ -335,7 +364,8 @@ static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
 
 	count(PS_S_CALLS);
 	if (!new_connection(md)) {
-		count(PS_S_NOT_SYN);
+		if (!cookie_ack(md))
+			count(PS_S_NOT_SYN);
 		return SK_PASS;
 	}
 	if (md->migrating_sk) {

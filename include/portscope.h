@@ -193,6 +193,8 @@ struct ps_slot_info {
 	X(MIGRATIONS, "migrations")	/* runs with a migrating socket */    \
 	X(NOT_SYN, "not_new_connection") /* a stray TCP segment: left to the  \
 					    kernel (it answers with a RST) */ \
+	X(COOKIE_ACK, "syncookie_ack")	/* a handshake's ACK without request \
+					   (SYN cookies): to the SYN's member */ \
 	X(NO_MEMBER, "fallback_no_member") /* nothing live to choose */      \
 	X(EMPTY_SLOT, "fallback_empty_slot") /* socket closed meanwhile */  \
 	X(SELECT_ERR, "fallback_select_error")                               \

@@ -4,13 +4,14 @@
  * which worker answered each, and every failure by kind.
  *
  *   rpclient -a ADDR -p PORT [-u] [-n N] [-t SECONDS] [-r PER_SEC]
- *            [-s SRC[,SRC…]] [-k] [-q]
+ *            [-s SRC[,SRC…]] [-k] [-q] [-H] [-T]
  *
  * -n N requests (default 1000), or as many as fit in -t SECONDS, paced at
  * -r per second; -s binds each request to the next source address in turn;
  * -k keeps every connection open until stdin closes (for least-conn);
  * -H speaks HTTP/1.0 (GET /) and takes the PID from the last line of the
- * body (nginx: return 200 "$pid\n").
+ * body (nginx: return 200 "$pid\n"). -T opens with TCP Fast Open (the SYN
+ * carries a byte; sysctl net.ipv4.tcp_fastopen decides whether it is used).
  * Prints "PID COUNT" lines, then "ok N failed N refused N reset N timeout N
  * other N"; "-q" prints only the last line.
  */
@@ -30,7 +31,7 @@ struct tally { int pid; unsigned long n; };
 static struct tally t[1024];
 static int nt;
 static unsigned long ok, refused, reset, timeout_, other;
-static int http;
+static int http, tfo;
 
 static void count_pid(int pid)
 {
@@ -127,7 +128,13 @@ static int one(const struct sockaddr_storage *dst, socklen_t dl, const char *src
 			exit(2);
 		}
 	}
-	if (connect(fd, (const void *)dst, dl) || (udp && send(fd, "?", 1, 0) != 1)) {
+	if (tfo && !udp) {	/* TCP Fast Open: the SYN carries the first byte */
+		if (sendto(fd, "?", 1, MSG_FASTOPEN, (const void *)dst, dl) != 1) {
+			fail(errno);
+			close(fd);
+			return -1;
+		}
+	} else if (connect(fd, (const void *)dst, dl) || (udp && send(fd, "?", 1, 0) != 1)) {
 		fail(errno);
 		close(fd);
 		return -1;
@@ -167,7 +174,7 @@ int main(int argc, char **argv)
 	socklen_t dl;
 	char *s, *tok;
 
-	while ((opt = getopt(argc, argv, "a:p:un:t:r:s:kqH")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:un:t:r:s:kqHT")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -182,6 +189,7 @@ int main(int argc, char **argv)
 		case 'k': keep = 1; break;
 		case 'q': quiet = 1; break;
 		case 'H': http = 1; break;
+		case 'T': tfo = 1; break;
 		default: return 2;
 		}
 	}

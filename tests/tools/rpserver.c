@@ -3,7 +3,7 @@
  * rpserver: a multi-process SO_REUSEPORT server for tests, an unmodified
  * server as far as portscope is concerned.
  *
- *   rpserver -p PORT [-u] [-a ADDR] [-w N] [-d DIR] [-i] [-k]
+ *   rpserver -p PORT [-u] [-a ADDR] [-w N] [-d DIR] [-i] [-k] [-g MS] [-T QLEN]
  *
  * -w N workers (default 3); each opens its own listener (-i: the parent opens
  * all N and every worker inherits all of them, serving only its own, like
@@ -15,13 +15,14 @@
  * closes; connections queued meanwhile are the ones a restart can lose.
  * The parent prints the worker pids, one a line, once all listen, and stays
  * until SIGTERM. SIGUSR1 to the parent starts one more worker (its pid is
- * printed) with a listener of its own.
+ * printed) with a listener of its own. -T QLEN: TCP Fast Open on listeners.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int port, udp, workers = 3, inherit, keep, linger_ms;
+static int port, udp, workers = 3, inherit, keep, linger_ms, tfo;
 static const char *addr = "::", *dir = ".";
 static volatile sig_atomic_t stop, more;
 
@@ -60,7 +61,8 @@ static int open_listener(void)
 	}
 	fd = socket(fam, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    bind(fd, (void *)&ss, len) || (!udp && listen(fd, 4096))) {
+	    bind(fd, (void *)&ss, len) || (!udp && listen(fd, 4096)) ||
+	    (tfo && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &tfo, sizeof(tfo)))) {
 		perror("rpserver: listener");
 		exit(1);
 	}
@@ -149,7 +151,7 @@ int main(int argc, char **argv)
 	int opt, fds[256] = {}, i, n;
 	pid_t pids[256];
 
-	while ((opt = getopt(argc, argv, "p:ua:w:d:ikg:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:ua:w:d:ikg:T:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'u': udp = 1; break;
@@ -159,6 +161,7 @@ int main(int argc, char **argv)
 		case 'i': inherit = 1; break;
 		case 'k': keep = 1; break;
 		case 'g': linger_ms = atoi(optarg); break;
+		case 'T': tfo = atoi(optarg); break;
 		default: return 2;
 		}
 	}
