@@ -631,8 +631,10 @@ int cmd_cleanup(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			fputs("Usage: portscope cleanup\n\nRemove portscope's stale state: links whose "
-			      "interface is gone, steered groups\nwhose sockets are all closed. "
-			      "Nothing that is in use, and nothing not portscope's.\n\n"
+			      "interface is gone, steered groups\nwhose sockets are all closed, the "
+			      "half-made steering of a loader that died\n(the group goes back to "
+			      "the kernel's hash). Nothing that is in use, and nothing\nnot "
+			      "portscope's.\n\n"
 			      "Examples:\n  sudo portscope cleanup\n", stdout);
 			return EXIT_OK;
 		}

@@ -118,7 +118,11 @@ read -r k_ok k_fail < <(kill_cycle kp 7103 1)
 read -r d_ok d_fail < <(kill_cycle kd 7104 0)
 echo "  portscope: $k_fail failed of $((k_ok + k_fail)); kernel default: $d_fail failed of $((d_ok + d_fail))"
 check "under load: >= 2000 connections/s ($k_ok in 12 s)" [ "$k_ok" -ge 20000 ]
-check "10 SIGKILLs with portscope: 0 connections failed (queues migrate)" [ "$k_fail" -eq 0 ]
+# Queued and half-open connections migrate; the one a worker has accepted
+# and not yet answered when it dies is its own (no kernel can move it): a
+# worker handles one at a time, so at most one per SIGKILL.
+check "10 SIGKILLs with portscope: nothing lost but what the dying worker held ($k_fail <= 10)" \
+	[ "$k_fail" -le 10 ]
 
 echo "--- a listener closes while connections are mid-handshake"
 # The server's handshake ACKs are dropped (nftables in the namespace), so 10
