@@ -376,13 +376,12 @@ int cmd_attach(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },  { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	   {},
 	};
+	unsigned char seen[256] = {};
 	static uint16_t ports[64];
 	struct attach_req r = {};
 	struct live l;
 	char name[32];
 	int c, err, verbose = 0, i, first;
-
-	unsigned char seen[256] = {};
 
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":i:Pm:F:p:vh", opts, "ip", seen)) != -1) {
@@ -449,14 +448,13 @@ int cmd_detach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "iface", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' }, {},
 	};
+	unsigned char seen[256] = {};
 	const char *want[PS_MAX_IFACES];
 	struct ps_attach_info ai, zero = {};
 	char path[PATH_MAX];
 	struct live l;
 	int c, nwant = 0, i, left = 0, found;
 	__u32 k;
-
-	unsigned char seen[256] = {};
 
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":i:h", opts, "i", seen)) != -1) {

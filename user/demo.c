@@ -515,6 +515,7 @@ int cmd_demo(int argc, char **argv)
 		{ "no-tui", no_argument, NULL, 'n' },	      { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	      {},
 	};
+	unsigned char seen[256] = {};
 	static const char *const c1[] = { "10.250.0.11", "10.250.0.12" }, *const c2[] = { "10.250.0.21" };
 	struct attach_req req = { .ifaces = { "eth0" }, .n = 1 };
 	struct view_opts vo = { .sort = SORT_PORT };
@@ -524,8 +525,6 @@ int cmd_demo(int argc, char **argv)
 	struct port_view v;
 	double next_print;
 	uint64_t n;
-
-	unsigned char seen[256] = {};
 
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":d:w:nvh", opts, "", seen)) != -1) {

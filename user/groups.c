@@ -408,11 +408,10 @@ int cmd_groups(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	unsigned char seen[256] = {};
 	struct groups_filter f = {};
 	struct groups gs;
 	int c, json = 0, err;
-
-	unsigned char seen[256] = {};
 
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":p:P:ajh", opts, "", seen)) != -1) {

@@ -348,6 +348,7 @@ int cmd_metrics(int argc, char **argv)
 		{ "once", no_argument, NULL, 'o' },	    { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	    {},
 	};
+	unsigned char seen[256] = {};
 	const char *listen = NULL, *textfile = NULL;
 	struct attach_req req = {};
 	struct sockaddr_storage ss;
@@ -356,8 +357,6 @@ int cmd_metrics(int argc, char **argv)
 	int c, once = 0, public_ok = 0, verbose = 0, ret, err = 0;
 	static uint16_t none[1];
 	struct live l;
-
-	unsigned char seen[256] = {};
 
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":i:m:l:Lt:d:ovh", opts, "i", seen)) != -1) {

@@ -181,12 +181,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	unsigned char seen[256] = {};
 	int c, verbose = 0;
 	uint64_t v;
 
 	a->ro.top = 20;
-	unsigned char seen[256] = {};
-
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":fjn:s:p:F:vh", opts, "p", seen)) != -1) {
 		switch (c) {

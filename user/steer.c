@@ -787,6 +787,7 @@ static int parse_steer_args(int argc, char **argv, struct steer_args *a, int *js
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	unsigned char seen[256] = {};
 	int c, verbose = 0;
 	uint64_t v;
 	unsigned char buf[16];
@@ -794,8 +795,6 @@ static int parse_steer_args(int argc, char **argv, struct steer_args *a, int *js
 	a->proto = IPPROTO_TCP;
 	a->policy = -1;
 	a->interval_ms = 200;
-	unsigned char seen[256] = {};
-
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":P:a:p:w:d:u:Wi:jvh", opts, "wdu", seen)) != -1) {
 		switch (c) {

@@ -196,6 +196,7 @@ static int parse_live_args(int argc, char **argv, struct live_args *a, const cha
 		{ "batch", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },	    {},
 	};
+	unsigned char seen[256] = {};
 	static uint16_t none[1];
 	int c, verbose = 0, err;
 	enum sort_key k;
@@ -203,8 +204,6 @@ static int parse_live_args(int argc, char **argv, struct live_args *a, const cha
 
 	a->interval = 1;
 	a->top = 20;
-	unsigned char seen[256] = {};
-
 	opterr = 0;
 	while ((c = getopt_once(argc, argv, ":i:m:F:d:oc:js:p:P:an:vbh", opts, "i", seen)) != -1) {
 		switch (c) {
