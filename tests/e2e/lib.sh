@@ -44,3 +44,30 @@ wait_for() {
 	done
 	return 1
 }
+
+# lab_up NS: a namespace with lo and a veth pair ve0/ve1 inside it, all up
+# (nothing leaves it); lab_down NS: its processes killed, the observer
+# detached, its steering pins removed, the namespace deleted.
+lab_up() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip -n "$1" link add ve0 type veth peer name ve1
+	ip -n "$1" link set ve0 up
+	ip -n "$1" link set ve1 up
+}
+lab_down() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+	nsenter --net=/run/netns/"$1" "$PS" detach >/dev/null 2>&1
+	remove_steer_pins "$(stat -L -c %i /run/netns/"$1" 2>/dev/null)"
+	ip netns del "$1" 2>/dev/null
+}
+
+# rpserver_in NS FILE ARGS...: an rpserver in NS, its worker pids in FILE
+# once they listen (lab_down stops it with the namespace's other processes)
+rpserver_in() {
+	local ns=$1 out=$2
+	shift 2
+	ip netns exec "$ns" "$BUILD_DIR"/tests/tools/rpserver "$@" >"$out" &
+	wait_for "$out" '[0-9]' && sleep 0.2
+}

@@ -16,7 +16,6 @@ set -u
 need_root
 need_cmd strace ip nsenter python3 bpftool
 
-SRV=$BUILD_DIR/tests/tools/rpserver
 CLI=$BUILD_DIR/tests/tools/rpclient
 S=ps-fault-$$
 DIR=$(mktemp -d)
@@ -25,24 +24,15 @@ FULL=${FAULTS_FULL:-0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 cleanup() {
-	ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null
-	wait 2>/dev/null
-	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
-	remove_steer_pins "$(stat -L -c %i /run/netns/"$S" 2>/dev/null)"
+	lab_down "$S"
 	rm -rf /sys/fs/bpf/portscope/observe
 	rmdir /sys/fs/bpf/portscope 2>/dev/null
-	ip netns del "$S" 2>/dev/null
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
 
-ip netns add "$S"
-ip -n "$S" link set lo up
-ip -n "$S" link add ve0 type veth peer name ve1
-ip -n "$S" link set ve0 up
-ip -n "$S" link set ve1 up
-ip netns exec "$S" "$SRV" -p 8080 -w 3 -d "$DIR" >"$DIR/pids" &
-wait_for "$DIR/pids" '[0-9]' && sleep 0.2
+lab_up "$S"
+rpserver_in "$S" "$DIR/pids" -p 8080 -w 3 -d "$DIR"
 NS_INODE=$(stat -L -c %i /run/netns/"$S")
 ps_() { nsenter --net=/run/netns/"$S" "$PS" "$@"; }
 # our programs still loaded anywhere (freed asynchronously: poll)

@@ -15,27 +15,17 @@ if grep -q __asan_init "$PS" 2>/dev/null; then
 fi
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SRV=$BUILD_DIR/tests/tools/rpserver
 S=ps-vg-$$
 DIR=$(mktemp -d)
 
 cleanup() {
-	ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null
-	wait 2>/dev/null
-	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
-	remove_steer_pins "$(stat -L -c %i /run/netns/"$S" 2>/dev/null)"
-	ip netns del "$S" 2>/dev/null
+	lab_down "$S"
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
 
-ip netns add "$S"
-ip -n "$S" link set lo up
-ip -n "$S" link add ve0 type veth peer name ve1
-ip -n "$S" link set ve0 up
-ip -n "$S" link set ve1 up
-ip netns exec "$S" "$SRV" -p 8080 -w 2 -d "$DIR" >"$DIR/pids" &
-wait_for "$DIR/pids" '[0-9]' && sleep 0.2
+lab_up "$S"
+rpserver_in "$S" "$DIR/pids" -p 8080 -w 2 -d "$DIR"
 
 # vg NAME STATUS ARGS...: portscope ARGS under memcheck in the namespace,
 # exiting STATUS (its own: 9 is memcheck's)
