@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end on veth: a sender in a client namespace blasts small UDP
 # datagrams (sendmmsg) at a server namespace; the receiver's datagrams/s with
-# no observer, with portscope (native XDP on the server veth), with
+# no observer, with portscope (native XDP on the server veth, and generic), with
 # `tcpdump -w /dev/null` on the same interface, and with an nftables counter
 # rule for the port — the same offered load, rounds interleaved in one run.
 # An empty XDP_PASS program attached natively separates what veth's XDP mode
@@ -46,6 +46,7 @@ measure() {
 	local cond=$1 before after tp=
 	case $cond in
 	portscope) nsenter --net=/run/netns/"$S" "$PS" attach -i vs >/dev/null ;;
+	portscope_skb) nsenter --net=/run/netns/"$S" "$PS" attach -i vs --mode skb >/dev/null ;;
 	empty_xdp) ip netns exec "$S" ip link set dev vs xdpdrv obj "$D/pass.o" sec xdp ;;
 	tcpdump) ip netns exec "$S" tcpdump -i vs -w /dev/null -q 2>/dev/null & tp=$!; sleep 0.5 ;;
 	nftables)
@@ -59,6 +60,7 @@ measure() {
 	after=$(count)
 	case $cond in
 	portscope) nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null ;;
+	portscope_skb) nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null ;;
 	empty_xdp) ip netns exec "$S" ip link set dev vs xdpdrv off ;;
 	tcpdump) kill "$tp"; wait "$tp" 2>/dev/null ;;
 	nftables) ip netns exec "$S" nft delete table inet psbench ;;
@@ -67,7 +69,7 @@ measure() {
 }
 
 for r in $(seq "$ROUNDS"); do
-	for cond in none empty_xdp portscope tcpdump nftables; do
+	for cond in none empty_xdp portscope portscope_skb tcpdump nftables; do
 		measure "$cond"
 	done
 done >"$D/results"
@@ -78,7 +80,7 @@ for line in open(sys.argv[1]):
     c, pps = line.split()
     v[c].append(int(pps))
 base = statistics.median(v["none"])
-for c in ("none", "empty_xdp", "portscope", "tcpdump", "nftables"):
+for c in ("none", "empty_xdp", "portscope", "portscope_skb", "tcpdump", "nftables"):
     m = statistics.median(v[c])
     print(json.dumps({"bench": "veth_pps", "condition": c, "median_pps": m, "min": min(v[c]),
                       "max": max(v[c]), "ratio_to_none": round(m / base, 3)}))
