@@ -59,13 +59,6 @@ static __always_inline void count_reason(enum ps_reason r)
 	percpu_inc(&reasons, r);
 }
 
-/* Whole frame length; multi-buffer frames included where the kernel can say. */
-static __always_inline __u64 frame_len(struct xdp_md *ctx, void *data, void *data_end)
-{
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
-		return bpf_xdp_get_buff_len(ctx);
-	return data_end - data;
-}
 
 /* Coarse clock (jiffies resolution) where it exists: cheaper, and ages only
  * need milliseconds. Both read CLOCK_MONOTONIC. */
@@ -148,17 +141,20 @@ static __always_inline void count_flow(const struct pkt_info *pi, __u64 len)
 		__sync_fetch_and_or(&fs->tcp_flags, f);
 }
 
-SEC("xdp")
-int observe(struct xdp_md *ctx)
+/* copy: a constant per program (see parse.bpf.h). The frame's length is
+ * the whole multi-buffer frame where the kernel can say (5.18+, with
+ * bpf_xdp_load_bytes), else its linear part. */
+static __always_inline int observe_frame(struct xdp_md *ctx, bool copy)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u64 len = frame_len(ctx, data, data_end);
+	__u64 len = copy ? bpf_xdp_get_buff_len(ctx) : data_end - data;
 	struct hdr_cursor nh = {
 		.ctx = ctx,
 		.data = data,
 		.data_end = data_end,
 		.frame_len = len,
+		.copy = copy,
 	};
 	struct pkt_info pi = {};
 	enum ps_reason r, event;
@@ -175,6 +171,20 @@ int observe(struct xdp_md *ctx)
 	}
 	count_reason(r);
 	return XDP_PASS;
+}
+
+/* 5.18+: runs with CAP_BPF + CAP_NET_ADMIN */
+SEC("xdp")
+int observe(struct xdp_md *ctx)
+{
+	return observe_frame(ctx, true);
+}
+
+/* older kernels: headers at variable offsets read in place (CAP_PERFMON) */
+SEC("xdp")
+int observe_inplace(struct xdp_md *ctx)
+{
+	return observe_frame(ctx, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -10,7 +10,10 @@
  * Headers at fixed offsets (Ethernet, VLAN tags, the IP header, and L4 when
  * there are no IP options or IPv6 extension headers: the common case) are
  * read in place through immediate offsets; the others are copied with
- * bpf_xdp_load_bytes(), which takes a scalar offset.
+ * bpf_xdp_load_bytes(), which takes a scalar offset (5.18+). Kernels without
+ * it get a second program that reads them in place (nh->copy = 0: needs
+ * CAP_PERFMON). Two programs, not a run-time branch: the verifier also walks
+ * a dead branch, speculatively, and refuses what is in it.
  *
  * Two ends bound every L3/L4 header: the frame (frame_len, all fragments of
  * a multi-buffer frame) and ip_end (where the IP packet says it ends;
@@ -33,6 +36,7 @@ struct hdr_cursor {
 	__u32 off;		/* where the next header starts */
 	__u32 ip_end;		/* where the IP packet ends */
 	__u8 l4_inplace;	/* the L4 header is at an immediate offset */
+	bool copy;		/* a constant of each program: bpf_xdp_load_bytes */
 };
 
 /* What a parse yields: the flow key and the TCP flags byte. */
@@ -58,14 +62,13 @@ struct ps_frag_hdr {
 	__be32 identification;
 };
 
-/* size bytes at offset off, copied into buf; NULL when the frame is shorter.
- * Before 5.18 (no bpf_xdp_load_bytes) the bytes are read in place, which
- * the verifier accepts only with CAP_PERFMON. */
+/* size bytes at offset off, copied into buf (or, in the program for older
+ * kernels, in place); NULL when the frame is shorter. */
 static __always_inline void *hdr_at(struct hdr_cursor *nh, __u32 off, __u32 size, void *buf)
 {
 	void *p;
 
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_load_bytes))
+	if (nh->copy)
 		return bpf_xdp_load_bytes(nh->ctx, off, buf, size) ? NULL : buf;
 	if (off > 0xffff)
 		return NULL;
@@ -173,6 +176,8 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 		struct ps_ipv6_opt_hdr oh;
 		struct ps_frag_hdr fh;
 	} b;
+	struct ps_ipv6_opt_hdr *oh;
+	struct ps_frag_hdr *fh;
 	__u32 len;
 
 	switch (*nexthdr) {
@@ -180,21 +185,20 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 	case NEXTHDR_ROUTING:
 	case NEXTHDR_DEST:
 	case NEXTHDR_AUTH:
-		if (nh->off + sizeof(b.oh) > nh->ip_end ||
-		    !hdr_at(nh, nh->off, sizeof(b.oh), &b))
+		oh = nh->off + sizeof(*oh) > nh->ip_end ? NULL : hdr_at(nh, nh->off, sizeof(*oh), &b);
+		if (!oh)
 			return PS_R_TRUNC_EXTHDR;
-		len = *nexthdr == NEXTHDR_AUTH ? (b.oh.hdrlen + 2) * 4
-					       : (b.oh.hdrlen + 1) * 8;
-		*nexthdr = b.oh.nexthdr;
+		len = *nexthdr == NEXTHDR_AUTH ? (oh->hdrlen + 2) * 4 : (oh->hdrlen + 1) * 8;
+		*nexthdr = oh->nexthdr;
 		break;
 	case NEXTHDR_FRAGMENT:
-		if (nh->off + sizeof(b.fh) > nh->ip_end ||
-		    !hdr_at(nh, nh->off, sizeof(b.fh), &b))
+		fh = nh->off + sizeof(*fh) > nh->ip_end ? NULL : hdr_at(nh, nh->off, sizeof(*fh), &b);
+		if (!fh)
 			return PS_R_TRUNC_EXTHDR;
-		if (bpf_ntohs(b.fh.frag_off) & ~7)
+		if (bpf_ntohs(fh->frag_off) & ~7)
 			return PS_R_IPV6_FRAG_LATER;
-		len = sizeof(b.fh);
-		*nexthdr = b.fh.nexthdr;
+		len = sizeof(*fh);
+		*nexthdr = fh->nexthdr;
 		break;
 	default:
 		*done = 1;

@@ -200,7 +200,7 @@ int live_attach(struct live *l, const struct attach_req *r)
 	err = observer_load(&l->ob, &r->oo);
 	if (err)
 		return err;
-	l->prog_fd = bpf_program__fd(l->ob.skel->progs.observe);
+	l->prog_fd = bpf_program__fd(l->ob.prog);
 	l->fds.ports = bpf_map__fd(l->ob.skel->maps.ports);
 	l->fds.flows = bpf_map__fd(l->ob.skel->maps.flows);
 	l->fds.reasons = bpf_map__fd(l->ob.skel->maps.reasons);

@@ -45,7 +45,7 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 {
 	uint32_t entries = o->flow_entries ? o->flow_entries : PS_FLOWS_DEFAULT;
 	struct observe_bpf *skel;
-	int err;
+	int err, inplace;
 
 	memset(ob, 0, sizeof(*ob));
 	skel = observe_bpf__open();
@@ -59,12 +59,16 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 	err = bpf_map__set_max_entries(skel->maps.flows, entries);
 	if (err)
 		goto fail;
-	/* multi-buffer frames (jumbo, GRO on veth) need the flag, 5.18+ */
-	ob->has_frags = probe_xdp_frags();
+	/* one of two programs (bpf/parse.bpf.h): bpf_xdp_load_bytes, or not */
+	inplace = o->inplace ||
+		  libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) <= 0;
+	ob->prog = inplace ? skel->progs.observe_inplace : skel->progs.observe;
+	bpf_program__set_autoload(inplace ? skel->progs.observe : skel->progs.observe_inplace, false);
+	/* multi-buffer frames (jumbo, GRO on veth) need the flag, 5.18+ (as
+	 * bpf_xdp_load_bytes: the in-place program never has it) */
+	ob->has_frags = !inplace && probe_xdp_frags();
 	if (ob->has_frags)
-		bpf_program__set_flags(skel->progs.observe,
-				       bpf_program__flags(skel->progs.observe) |
-					       BPF_F_XDP_HAS_FRAGS);
+		bpf_program__set_flags(ob->prog, bpf_program__flags(ob->prog) | BPF_F_XDP_HAS_FRAGS);
 	err = observe_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM)

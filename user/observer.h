@@ -13,10 +13,13 @@ struct observer_opts {
 	const uint16_t *ports;		/* count only these ports; NULL: all */
 	size_t nports;
 	int no_flows;			/* per-port counters only */
+	int inplace;			/* the program for kernels before 5.18,
+					 * whatever this one has (tests) */
 };
 
 struct observer {
 	struct observe_bpf *skel;
+	struct bpf_program *prog;	/* observe (5.18+), or observe_inplace */
 	int has_frags;			/* loaded with BPF_F_XDP_HAS_FRAGS */
 };
 

@@ -98,7 +98,7 @@ pcap_t *replay_open(const char *path)
 
 int replay_run(pcap_t *pc, struct observer *ob, struct replay_stats *rs)
 {
-	int prog_fd = bpf_program__fd(ob->skel->progs.observe);
+	int prog_fd = bpf_program__fd(ob->prog);
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	u_char *frame;

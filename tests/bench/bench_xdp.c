@@ -153,8 +153,8 @@ int main(int argc, char **argv)
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		build(&p, kinds[k]);
 		hot(efd, &p, &e_min, &e_med);
-		hot(bpf_program__fd(ports.skel->progs.observe), &p, &p_min, &p_med);
-		hot(bpf_program__fd(full.skel->progs.observe), &p, &f_min, &f_med);
+		hot(bpf_program__fd(ports.prog), &p, &p_min, &p_med);
+		hot(bpf_program__fd(full.prog), &p, &f_min, &f_med);
 		printf("{\"bench\":\"xdp_hot\",\"packet\":\"%s\",\"flows\":1,\"empty_min\":%.1f,\"empty_med\":%.1f,"
 		       "\"ports_min\":%.1f,\"ports_med\":%.1f,\"full_min\":%.1f,\"full_med\":%.1f}\n",
 		       kinds[k], e_min, e_med, p_min, p_med, f_min, f_med);
@@ -163,14 +163,14 @@ int main(int argc, char **argv)
 	build(&p, "ipv4-tcp");
 	for (t = 0; t < 2; t++) {
 		prefill(&full, tables[t]);
-		hot(bpf_program__fd(full.skel->progs.observe), &p, &f_min, &f_med);
+		hot(bpf_program__fd(full.prog), &p, &f_min, &f_med);
 		printf("{\"bench\":\"xdp_hot\",\"packet\":\"ipv4-tcp\",\"flows\":%u,\"full_min\":%.1f,\"full_med\":%.1f}\n",
 		       tables[t], f_min, f_med);
 		fflush(stdout);
 	}
 	/* the flood path: 4 x max_entries new flows */
 	fl_e = flood(efd, &p, 4 * PS_FLOWS_DEFAULT);
-	fl_f = flood(bpf_program__fd(full.skel->progs.observe), &p, 4 * PS_FLOWS_DEFAULT);
+	fl_f = flood(bpf_program__fd(full.prog), &p, 4 * PS_FLOWS_DEFAULT);
 	printf("{\"bench\":\"xdp_flood\",\"packet\":\"ipv4-tcp\",\"frames\":%u,\"empty_wall\":%.1f,"
 	       "\"full_wall\":%.1f,\"full_over_empty\":%.1f}\n",
 	       4 * PS_FLOWS_DEFAULT, fl_e, fl_f, fl_f - fl_e);

@@ -73,7 +73,7 @@ int harness_run_key(struct harness *h, const void *frame, size_t len,
 	struct ps_port_stats pcpu[ncpus];
 
 	memset(out, 0, sizeof(*out));
-	out->verdict = replay_frame(bpf_program__fd(h->ob.skel->progs.observe), frame, len);
+	out->verdict = replay_frame(bpf_program__fd(h->ob.prog), frame, len);
 	err = read_reasons(h, out);
 	if (err)
 		return err;
@@ -110,7 +110,7 @@ int harness_run(struct harness *h, const void *frame, size_t len, struct observe
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	out->verdict = replay_frame(bpf_program__fd(h->ob.skel->progs.observe), frame, len);
+	out->verdict = replay_frame(bpf_program__fd(h->ob.prog), frame, len);
 	err = snapshot_read(&h->fds, &s);
 	if (err)
 		return err;
