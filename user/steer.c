@@ -594,7 +594,9 @@ static int attach_group(const struct group *g, const char *dir, __u32 policy,
 	if (!skel)
 		return -errno;
 	skel->rodata->group_port = g->port;
-	loops = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SK_REUSEPORT, BPF_FUNC_loop, NULL) <= 0;
+	/* PS_STEER_PROG=steer_loops: the older kernels' program here (tests) */
+	loops = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SK_REUSEPORT, BPF_FUNC_loop, NULL) <= 0 ||
+		(getenv("PS_STEER_PROG") && !strcmp(getenv("PS_STEER_PROG"), "steer_loops"));
 	prog = loops ? skel->progs.steer_loops : skel->progs.steer;
 	bpf_program__set_autoload(loops ? skel->progs.steer : skel->progs.steer_loops, false);
 	bpf_program__set_autoload(skel->progs.track_state, have_perfmon());

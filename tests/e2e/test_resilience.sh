@@ -52,7 +52,7 @@ for l in sys.stdin:
     g = json.loads(l)
     if g['group'].endswith('-$1'):
         print(g['reasons']['$2'])"; }
-tally() { awk 'NF == 2 {print $2}' "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+tally() { awk 'NF == 2 && $1 ~ /^[0-9]+$/ {print $2}' "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 
 echo "--- SYN cookies forced (tcp_syncookies=2): round-robin still exact"
 in_ns sysctl -qw net.ipv4.tcp_syncookies=2
@@ -87,6 +87,36 @@ check "clients: 100 100 100 ($(tally "$DIR/fo.c")), none failed" \
 check "portscope per member: 100 100 100 ($(per_member 7102))" [ "$(per_member 7102)" = "100 100 100" ]
 stop fo
 in_ns sysctl -qw net.ipv4.tcp_fastopen=1
+
+echo "--- the program older kernels get (steer_loops: plain loops, no bpf_loop)"
+start lp -p 7107 -w 3 -k
+PS_STEER_PROG=steer_loops ps_ steer 7107 --policy round-robin >/dev/null
+check "steer_loops is the program attached" \
+	bash -c "bpftool prog show name steer_loops 2>/dev/null | grep -q sk_reuseport"
+in_ns "$CLI" -a 127.0.0.1 -p 7107 -n 300 >"$DIR/lp.c"
+check "round-robin: 100 100 100 ($(tally "$DIR/lp.c"))" [ "$(tally "$DIR/lp.c")" = "100 100 100" ]
+ps_ steer 7107 --policy source-affinity >/dev/null
+in_ns "$CLI" -a 127.0.0.1 -p 7107 -n 60 >"$DIR/lp2.c"
+check "source-affinity: one address, one worker ($(tally "$DIR/lp2.c"))" [ "$(tally "$DIR/lp2.c")" = 60 ]
+ps_ steer 7107 --policy least-conn >/dev/null
+mkfifo "$DIR/lp.in"
+ip netns exec "$NS" "$CLI" -a 127.0.0.1 -p 7107 -n 9 -k <"$DIR/lp.in" >"$DIR/lp3.c" &
+LC=$!
+exec 7>"$DIR/lp.in"
+wait_for "$DIR/lp3.c" holding
+sleep 0.3
+active=$(ps_ steer status --json | python3 -c "
+import json, sys
+for l in sys.stdin:
+    g = json.loads(l)
+    if g['group'].endswith('-7107'):
+        print(' '.join(str(m['active']) for m in g['members']))")
+exec 7>&-
+wait "$LC"
+check "least-conn: 9 held connections, 3 per worker (portscope active $active; clients $(tally "$DIR/lp3.c"))" \
+	[ "$active" = "3 3 3" -a "$(tally "$DIR/lp3.c")" = "3 3 3" ]
+ps_ steer off 7107 >/dev/null
+stop lp
 
 echo "--- SIGKILL a worker (no drain) 10 times under load"
 # kill_cycle NAME PORT STEER: 16 clients (~2,000 connections/s) for 12 s;

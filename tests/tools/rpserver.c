@@ -113,6 +113,9 @@ static void worker(int lfd)
 
 					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
 				} else {
+					/* the Fast Open byte: closing with it unread
+					 * would reset the connection */
+					if (tfo && recv(c, path, sizeof(path), 0) < 0) {}
 					close(c);
 				}
 			}
