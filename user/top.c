@@ -77,10 +77,11 @@ void top_print_text(const struct port_view *v, const struct live *l)
 	for (k = 0; k < l->n; k++)
 		printf(" %s (%s)", l->ifs[k].name, mode_name(l->ifs[k].mode));
 	printf("\ntotal %s pkts/s %sB/s %s new/s | since attach %" PRIu64 " pkts %sB %" PRIu64
-	       " new | flows %zu/%u, %" PRIu64 " evicted | malformed %" PRIu64 "\n",
+	       " new | flows %zu/%u, %" PRIu64 " evicted, %" PRIu64 " insert failures | malformed %" PRIu64 "\n",
 	       view_human(v->pps, a, sizeof(a)), view_human(v->bps, b, sizeof(b)), view_human(v->new_ps, c, sizeof(c)),
 	       (uint64_t)snapshot_class_total(s), view_human(bytes, when, sizeof(when)), (uint64_t)syn, s->nflows,
-	       s->flow_capacity, (uint64_t)flows_evicted(s), (uint64_t)view_malformed(s));
+	       s->flow_capacity, (uint64_t)flows_evicted(s), (uint64_t)s->reasons[PS_R_FLOW_INSERT_FAIL],
+	       (uint64_t)view_malformed(s));
 	printf("%-5s %-16s %8s %8s %6s %6s %6s %6s %7s %6s  %s\n", "PROTO", "PORT", "PKTS/S",
 	       "BYTES/S", "NEW/S", "RST/S", "FLOWS", "ACTIVE", "CLIENTS", "ESTAB", "LISTENERS");
 	for (i = 0; i < v->n; i++) {
