@@ -82,7 +82,7 @@ as "$OBS" top --once --json --interval 0.2 >"$DIR/top.json" 2>"$DIR/top.err"
 check "top --once with $OBS: tcp/8080 counted, 100 SYNs" \
 	grep -q '"proto":"tcp","port":8080,.*"syn":100\|"proto":"tcp","port":8080.*"new":100' "$DIR/top.json"
 check "flows with $OBS" bash -c "as $OBS flows --json --top 0 2>/dev/null | grep -q '\"dport\":8080'"
-check "status with $OBS" bash -c "as $OBS status 2>/dev/null | grep -q 'vs'"
+check "status with $OBS: vs attached, native" bash -c "as $OBS status --json 2>/dev/null | grep -q '\"ifname\":\"vs\"[^}]*\"mode\":\"native\"[^}]*\"attached\":true'"
 check "metrics with $OBS" bash -c "as $OBS metrics 2>/dev/null | grep -q 'portscope_port_packets_total{proto=\"tcp\",port=\"8080\"}'"
 
 echo "--- pins: directory 0700, files 0600"
