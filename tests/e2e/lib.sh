@@ -63,6 +63,21 @@ lab_down() {
 	ip netns del "$1" 2>/dev/null
 }
 
+# pair_up S C: a server and a client namespace joined by a veth pair, vs in
+# S and vc in C, still down (callers set addresses, MTU, sysctls), lo up;
+# pair_down S C: C emptied and deleted, S as lab_down.
+pair_up() {
+	ip netns add "$1" && ip netns add "$2"
+	ip link add vs netns "$1" type veth peer name vc netns "$2"
+	ip -n "$1" link set lo up
+	ip -n "$2" link set lo up
+}
+pair_down() {
+	ip netns pids "$2" 2>/dev/null | xargs -r kill 2>/dev/null
+	lab_down "$1"
+	ip netns del "$2" 2>/dev/null
+}
+
 # rpserver_in NS FILE ARGS...: an rpserver in NS, its worker pids in FILE
 # once they listen (lab_down stops it with the namespace's other processes)
 rpserver_in() {

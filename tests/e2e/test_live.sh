@@ -19,24 +19,18 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for ns in "$S" "$C"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
 	tmux kill-session -t "$S" 2>/dev/null
-	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
-	ip netns del "$S" 2>/dev/null
-	ip netns del "$C" 2>/dev/null
+	pair_down "$S" "$C"
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
 
-ip netns add "$S" && ip netns add "$C"
-ip link add vs netns "$S" type veth peer name vc netns "$C"
+pair_up "$S" "$C"
 ip -n "$S" addr add 10.77.0.1/24 dev vs
 ip -n "$S" addr add fd77::1/64 dev vs nodad
 ip -n "$C" addr add 10.77.0.2/24 dev vc
 ip -n "$C" addr add 10.77.0.3/24 dev vc
 ip -n "$C" addr add fd77::2/64 dev vc nodad
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set vs up
 ip -n "$C" link set vc up
 ps_() { nsenter --net=/run/netns/"$S" "$PS" "$@"; }

@@ -19,13 +19,7 @@ DIR=$(mktemp -d)
 ALL=$(capsh --print | sed -n 's/^Bounding set =//p')
 
 cleanup() {
-	local ns
-	for ns in "$S" "$C"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
-	remove_steer_pins "$(stat -L -c %i /run/netns/"$S" 2>/dev/null)"
-	ip netns del "$S" 2>/dev/null
-	ip netns del "$C" 2>/dev/null
+	pair_down "$S" "$C"
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -55,13 +49,10 @@ refused() {
 		bad "$* with $caps: exit $st, stderr: $(head -c 300 "$DIR/err")"
 	fi
 }
-tcp_pids() { nsenter --net=/run/netns/"$S" ss -Htlnp "sport = :$1" | grep -o 'pid=[0-9]*' | sort -u | wc -l; }
 
-ip netns add "$S" && ip netns add "$C"
-ip link add vs netns "$S" type veth peer name vc netns "$C"
+pair_up "$S" "$C"
 ip -n "$S" addr add 10.78.0.1/24 dev vs
 ip -n "$C" addr add 10.78.0.2/24 dev vc
-for ns in "$S" "$C"; do ip -n "$ns" link set lo up; done
 ip -n "$S" link set vs up
 ip -n "$C" link set vc up
 ip netns exec "$S" "$SRV" -p 8080 -w 4 -d "$DIR" >"$DIR/pids" &

@@ -19,21 +19,14 @@ TABLE=4096
 REPEAT=3
 
 cleanup() {
-	local ns
-	for ns in "$S" "$C"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	wait 2>/dev/null
-	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
-	ip netns del "$S" 2>/dev/null
-	ip netns del "$C" 2>/dev/null
+	pair_down "$S" "$C"
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
 
-ip netns add "$S" && ip netns add "$C"
-ip link add vs netns "$S" type veth peer name vc netns "$C"
+pair_up "$S" "$C"
 for ns in "$S" "$C"; do
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" link set lo up
 done
 # no addresses, no IPv6: nothing but the test's frames crosses the pair
 ip -n "$S" link set vs mtu 9100 up
