@@ -37,7 +37,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-check demo install uninstall test bench asan soak fuzzers vmlinux clean
+.PHONY: all docs deps deps-check demo install uninstall test bench asan soak fuzzers vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages needed to build and test. `make`, `make test` install what
@@ -75,11 +75,11 @@ deps-check:
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.bpf.o)
 SKELS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.skel.h)
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(USER_SRCS:user/%.c=$(BUILD)/user/%.o)
-LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+LIB_OBJS  := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 
-all: $(BUILD)/portscope
+all: $(BUILD)/portscope $(BUILD)/portscope.8 $(BUILD)/portscope.bash-completion
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | deps-check
 	$(call msg,BPF,$@)
@@ -149,7 +149,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJS) | deps-check
 
 fuzzers: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 
-test: $(BUILD)/portscope $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS)
+test: $(BUILD)/portscope $(DOCS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS)
 	@PS=$(abspath $(BUILD))/portscope bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
 
 # Long runs, bounded (~10 min): the fuzzers under libFuzzer with ASan and
@@ -165,10 +165,27 @@ SBINDIR := $(DESTDIR)$(PREFIX)/sbin
 MANDIR  := $(DESTDIR)$(PREFIX)/share/man/man8
 BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
-install: $(BUILD)/portscope
+# The man page's SYNOPSIS and COMMANDS, and the bash completion, come from
+# the option tables (portscope docs): they list what the parser takes.
+DOCS := $(BUILD)/portscope.8 $(BUILD)/portscope.bash-completion
+docs: $(DOCS)
+
+$(BUILD)/portscope.8: docs/portscope.8.in $(BUILD)/portscope
+	$(call msg,GEN,$@)
+	$(Q)$(BUILD)/portscope docs man-synopsis > $@.syn
+	$(Q)$(BUILD)/portscope docs man-commands > $@.cmd
+	$(Q)sed -e '/^\.\\" @SYNOPSIS@$$/{r $@.syn' -e 'd}' \
+		-e '/^\.\\" @COMMANDS@$$/{r $@.cmd' -e 'd}' $< > $@
+	$(Q)rm -f $@.syn $@.cmd
+
+$(BUILD)/portscope.bash-completion: $(BUILD)/portscope
+	$(call msg,GEN,$@)
+	$(Q)$(BUILD)/portscope docs bash-completion > $@
+
+install: $(BUILD)/portscope $(DOCS)
 	install -D -m 0755 $(BUILD)/portscope $(SBINDIR)/portscope
-	install -D -m 0644 docs/portscope.8 $(MANDIR)/portscope.8
-	install -D -m 0644 docs/portscope.bash-completion $(BASHDIR)/portscope
+	install -D -m 0644 $(BUILD)/portscope.8 $(MANDIR)/portscope.8
+	install -D -m 0644 $(BUILD)/portscope.bash-completion $(BASHDIR)/portscope
 
 uninstall:
 	rm -f $(SBINDIR)/portscope $(MANDIR)/portscope.8 $(BASHDIR)/portscope

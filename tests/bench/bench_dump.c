@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "log.h"
-#include "maps.h"
+#include "lib/log.h"
+#include "observe/maps.h"
 
 static double now_ns(void)
 {

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "log.h"
-#include "observer.h"
+#include "lib/log.h"
+#include "observe/observer.h"
 #include "pktbuild.h"
 
 static int repeat = 5000000, runs = 7;

@@ -16,7 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "harness.h"
-#include "maps.h"
+#include "observe/maps.h"
 
 struct odd_val {	/* 12 bytes: the per-CPU stride is 16 */
 	__u32 a, b, c;

@@ -14,10 +14,10 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include "harness.h"
-#include "maps.h"
+#include "observe/maps.h"
 #include "pktbuild.h"
-#include "portview.h"
-#include "replay.h"
+#include "view/portview.h"
+#include "observe/replay.h"
 
 #define IP 0x0800
 #define IP6 0x86DD

@@ -67,11 +67,11 @@ expect_usage "option without value" replay "$G" --port
 
 check "help exits 0 with usage" bash -c "'$PS' help | grep -q '^Usage'"
 # every command the help lists: its --help has examples, the man page has it
-MAN=$(cd "$(dirname "$0")/../.." && pwd)/docs/portscope.8
+MAN=$BUILD_DIR/portscope.8	# generated from the option tables
 for cmd in $("$PS" help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1} on && /^$/ {exit}'); do
 	case $cmd in help | version) continue ;; esac
 	check "$cmd --help has examples, and the man page describes it" bash -c \
-		"'$PS' $cmd --help | grep -q '^Examples:' && grep -q '^\.B $cmd' '$MAN'"
+		"'$PS' $cmd --help | grep -q '^Examples:' && grep -q '^\.SS $cmd' '$MAN'"
 done
 check "replay --help exits 0 with examples" bash -c "'$PS' replay --help | grep -q '^Examples'"
 check "version" bash -c "'$PS' version | grep -q '^portscope '"

@@ -125,7 +125,7 @@ kill_cycle() {
 	local name=$1 port=$2 steer=$3 i c cpids=()
 	start "$name" -p "$port" -w 4
 	if [ "$steer" = 1 ]; then
-		ps_ steer "$port" --policy round-robin --watch --interval 50 >/dev/null 2>&1 &
+		ps_ steer "$port" --policy round-robin --watch --interval 50ms >/dev/null 2>&1 &
 		echo $! >"$DIR/$name.watch"
 		sleep 0.3
 	fi

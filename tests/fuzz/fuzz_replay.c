@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "log.h"
-#include "observer.h"
-#include "replay.h"
+#include "lib/log.h"
+#include "observe/observer.h"
+#include "observe/replay.h"
 
 static struct observer ob;
 

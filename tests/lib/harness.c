@@ -4,7 +4,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "harness.h"
-#include "replay.h"
+#include "observe/replay.h"
 #include <bpf/libbpf.h>
 
 int harness_can_run(void)

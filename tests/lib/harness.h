@@ -8,8 +8,8 @@
 #ifndef PS_HARNESS_H
 #define PS_HARNESS_H
 
-#include "maps.h"
-#include "observer.h"
+#include "observe/maps.h"
+#include "observe/observer.h"
 
 struct harness {
 	struct observer ob;

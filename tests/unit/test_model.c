@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "model.h"
-#include "portview.h"
+#include "view/model.h"
+#include "lib/fmt.h"
+#include "view/portview.h"
 
 static void test_endpoints(void **state)
 {

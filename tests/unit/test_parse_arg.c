@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cmocka.h>
-#include "parse_arg.h"
+#include "lib/parse_arg.h"
 
 static void test_ports(void **state)
 {

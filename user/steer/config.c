@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include "lib/log.h"
+#include "lib/parse_arg.h"
+#include "steer/config.h"
+
+static const char *const policy_names[PS_POL_MAX] = {
+	[PS_POL_HASH] = "hash",		[PS_POL_RR] = "round-robin",
+	[PS_POL_WEIGHTED] = "weighted",	[PS_POL_LEAST_CONN] = "least-conn",
+	[PS_POL_AFFINITY] = "source-affinity", [PS_POL_CPU] = "cpu",
+};
+
+#define PS_NAME_ENTRY(id, name) [PS_S_##id] = name,
+static const char *const steer_reason_names[PS_S_MAX] = { PS_STEER_REASONS(PS_NAME_ENTRY) };
+
+int parse_policy(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PS_POL_MAX; i++)
+		if (!strcmp(s, policy_names[i]))
+			return i;
+	return -1;
+}
+
+int parse_policy_arg(const char *s, void *policy)
+{
+	*(int *)policy = parse_policy(s);
+	if (*(int *)policy >= 0)
+		return 0;
+	pr_warn("unknown policy '%s': use hash, round-robin, weighted, least-conn, source-affinity or cpu\n", s);
+	return -EINVAL;
+}
+
+const char *policy_name(__u32 policy)
+{
+	return policy < PS_POL_MAX ? policy_names[policy] : "?";
+}
+
+const char *steer_reason_name(int r)
+{
+	return r >= 0 && r < PS_S_MAX ? steer_reason_names[r] : "?";
+}
+
+int parse_weight(const char *s, void *list)
+{
+	struct weight_list *l = list;
+	struct weight_arg *w = &l->v[l->n];
+	char buf[64], *eq;
+	uint64_t v;
+
+	if (l->n == PS_MAX_MEMBERS) {
+		pr_warn("too many --weight options (at most %d)\n", PS_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	eq = strchr(buf, '=');
+	if (!eq) {
+		pr_warn("invalid --weight '%s': use PID=W or cookie:SOCKET=W\n", s);
+		return -EINVAL;
+	}
+	*eq = 0;
+	memset(w, 0, sizeof(*w));
+	if (!strncmp(buf, "cookie:", 7)) {
+		if (parse_u64(buf + 7, "socket cookie", 1, UINT64_MAX, &v))
+			return -EINVAL;
+		w->cookie = v;
+	} else {
+		if (parse_u64(buf, "pid", 1, INT_MAX, &v))
+			return -EINVAL;
+		w->pid = v;
+	}
+	if (parse_u64(eq + 1, "weight", 0, 1000, &v))
+		return -EINVAL;
+	w->w = v;
+	l->n++;
+	return 0;
+}
+
+int parse_pid(const char *s, void *list)
+{
+	struct pid_list *l = list;
+	uint64_t v;
+
+	if (l->n == PS_MAX_MEMBERS) {
+		pr_warn("too many pids (at most %d)\n", PS_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	if (parse_u64(s, "pid", 1, INT_MAX, &v))
+		return -EINVAL;
+	l->v[l->n++] = v;
+	return 0;
+}
+
+/* Smooth weighted round-robin (nginx's): spreads each slot's turns evenly
+ * over the wheel instead of in runs. Weights are scaled to fit the wheel. */
+void build_wheel(struct ps_steer_cfg *c, const struct ps_slot_info *si)
+{
+	__u64 sum = 0, w[PS_MAX_MEMBERS] = {};
+	__s64 cur[PS_MAX_MEMBERS] = {};
+	__u32 i, k, best;
+
+	for (i = 0; i < c->nlive; i++)
+		sum += si[c->live[i]].weight;
+	for (i = 0; i < c->nlive; i++) {
+		w[i] = si[c->live[i]].weight;
+		if (sum > PS_WHEEL_MAX)
+			w[i] = (w[i] * PS_WHEEL_MAX + sum / 2) / sum ?: 1;
+	}
+	for (sum = 0, i = 0; i < c->nlive; i++)
+		sum += w[i];
+	c->wheel_len = sum > PS_WHEEL_MAX ? PS_WHEEL_MAX : sum;
+	for (k = 0; k < c->wheel_len; k++) {
+		best = 0;
+		for (i = 0; i < c->nlive; i++) {
+			cur[i] += w[i];
+			if (cur[i] > cur[best])
+				best = i;
+		}
+		cur[best] -= sum;
+		c->wheel[k] = c->live[best];
+	}
+}
+
+void build_cfg(struct ps_steer_cfg *c, __u32 policy, const struct ps_slot_info *si, __u32 ncpus)
+{
+	__u32 i, cpu;
+
+	memset(c, 0, sizeof(*c));
+	c->policy = policy;
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		c->slot_id[i] = si[i].cookie;
+		if (si[i].cookie && !si[i].drained && (policy != PS_POL_WEIGHTED || si[i].weight))
+			c->live[c->nlive++] = i;
+	}
+	if (!c->nlive)
+		return;
+	if (policy == PS_POL_WEIGHTED)
+		build_wheel(c, si);
+	/* cpu: the member whose SO_INCOMING_CPU is this CPU, else spread */
+	c->ncpus = ncpus > PS_MAX_CPUS ? PS_MAX_CPUS : ncpus;
+	for (cpu = 0; cpu < c->ncpus; cpu++) {
+		c->cpu_slot[cpu] = c->live[cpu % c->nlive];
+		for (i = 0; i < c->nlive; i++)
+			if (si[c->live[i]].cpu == (__s32)cpu)
+				c->cpu_slot[cpu] = c->live[i];
+	}
+}
+
+static int weight_names(const struct weight_arg *w, __u64 cookie, pid_t pid)
+{
+	return w->cookie ? w->cookie == cookie : w->pid == pid;
+}
+
+static int pid_listed(const struct pid_list *l, pid_t pid)
+{
+	size_t k;
+
+	for (k = 0; k < l->n; k++)
+		if (l->v[k] == pid)
+			return 1;
+	return 0;
+}
+
+void apply_args(struct ps_slot_info *si, const struct steer_req *r)
+{
+	size_t k;
+	__u32 i;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		if (!si[i].cookie)
+			continue;
+		for (k = 0; k < r->weights.n; k++)
+			if (weight_names(&r->weights.v[k], si[i].cookie, si[i].pid))
+				si[i].weight = r->weights.v[k].w;
+		if (pid_listed(&r->drain, si[i].pid))
+			si[i].drained = 1;
+		if (pid_listed(&r->undrain, si[i].pid))
+			si[i].drained = 0;
+	}
+}
+
+int slots_idle(const struct ps_slot_info *si)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++)
+		if (si[i].cookie && !si[i].drained)
+			sum += si[i].weight;
+	return !sum;
+}
+
+/* Every pid named on the command line must serve a member of the group. */
+static int check_pids(const struct steer_req *r, const struct group *g)
+{
+	const struct pid_list *lists[] = { &r->drain, &r->undrain };
+	size_t i, l, k;
+	int found;
+
+	for (i = 0; i < r->weights.n; i++) {
+		const struct weight_arg *w = &r->weights.v[i];
+
+		for (found = 0, k = 0; k < g->n; k++)
+			found |= w->cookie ? g->m[k].sk.cookie == w->cookie
+					   : group_member_of(g, w->pid, k) == &g->m[k];
+		if (found)
+			continue;
+		if (w->cookie)
+			pr_warn("--weight: socket %" PRIu64 " is not a member of this group\n",
+				(uint64_t)w->cookie);
+		else
+			pr_warn("--weight: pid %d serves no socket of this group\n", w->pid);
+		return -EINVAL;
+	}
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < lists[l]->n; i++)
+			if (!group_member_of(g, lists[l]->v[i], 0)) {
+				pr_warn("%s: pid %d serves no socket of this group\n",
+					l ? "--undrain" : "--drain", lists[l]->v[i]);
+				return -EINVAL;
+			}
+	return 0;
+}
+
+/* Weights that leave nothing to choose. */
+static int weights_sum_zero(const struct steer_req *r, const struct group *g)
+{
+	__u64 sum = 0;
+	size_t k, i;
+	__u32 w;
+
+	for (k = 0; k < g->n; k++) {
+		const struct holder *srv = member_server(&g->m[k]);
+
+		w = 1;
+		for (i = 0; i < r->weights.n; i++)
+			if (weight_names(&r->weights.v[i], g->m[k].sk.cookie, srv ? srv->pid : 0))
+				w = r->weights.v[i].w;
+		sum += w;
+	}
+	return r->weights.n && !sum;
+}
+
+/* --drain naming every member's server: no member would take a connection */
+static int drains_all(const struct steer_req *r, const struct group *g)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < g->n; k++) {
+		const struct holder *srv = member_server(&g->m[k]);
+
+		n += srv && pid_listed(&r->drain, srv->pid);
+	}
+	return g->n && n == g->n;
+}
+
+int steer_req_check(const struct steer_req *r, const struct group *g)
+{
+	if (check_pids(r, g))
+		return -EINVAL;
+	if (weights_sum_zero(r, g)) {
+		pr_warn("--weight: the weights sum to 0; no member would get a connection\n");
+		return -EINVAL;
+	}
+	if (drains_all(r, g)) {
+		pr_warn("--drain: that is every member of the group; none would take a connection\n");
+		return -EINVAL;
+	}
+	if (r->policy == PS_POL_LEAST_CONN && g->proto != IPPROTO_TCP) {
+		pr_warn("least-conn needs connections: use it on TCP groups\n");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lib/fmt.h"
+#include "lib/pins.h"
+#include "steer/config.h"
+#include "steer/state.h"
+
+#define STEER_MAP_NAME(id, name) [M_##id] = #name,
+const char *const steer_map_names[M_N] = { STEER_MAPS(STEER_MAP_NAME) };
+
+void netns_prefix(char *buf, size_t len)
+{
+	struct stat ns = {};
+
+	stat("/proc/self/ns/net", &ns);
+	snprintf(buf, len, "net%lu-", (unsigned long)ns.st_ino);
+}
+
+/* A group is (netns, proto, address, port): the netns by its inode. bpffs
+ * refuses names with '.', so 127.0.0.1 is written 127_0_0_1. */
+void group_dir(const struct group *g, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], ns[32], *dot;
+
+	netns_prefix(ns, sizeof(ns));
+	inet_ntop(g->family, g->addr, a, sizeof(a));
+	while ((dot = strchr(a, '.')))
+		*dot = '_';
+	snprintf(buf, len, STEER_PINS "/%s%s-%s-%u", ns, proto_name(g->proto), a, g->port);
+}
+
+void close_pinned(struct pinned *p)
+{
+	int i;
+
+	for (i = 0; i < M_N; i++)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+}
+
+int open_maps(const char *dir, struct pinned *p)
+{
+	char path[PATH_MAX + 32];
+	int i, err;
+
+	snprintf(p->dir, sizeof(p->dir), "%s", dir);
+	for (i = 0; i < M_N; i++)
+		p->fd[i] = -1;
+	for (i = 0; i < M_N; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, steer_map_names[i]);
+		p->fd[i] = bpf_obj_get(path);
+		if (p->fd[i] < 0) {
+			err = -errno;
+			close_pinned(p);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * 0 and every map open; -ENOENT when the group is not steered; -ESTALE when
+ * the directory is incomplete: the program's pin comes last, once the group
+ * runs it, so a loader that died on the way left maps without it.
+ */
+int open_pinned(const char *dir, struct pinned *p)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/steer", dir);
+	if (access(path, F_OK))
+		return access(dir, F_OK) ? -ENOENT : -ESTALE;
+	return open_maps(dir, p);
+}
+
+/* One writer at a time per group (a --watch and a --drain, say): the
+ * configuration is read, changed and flipped as a whole. */
+int lock_group_how(const char *dir, int how)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, how)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int lock_group(const char *dir)
+{
+	return lock_group_how(dir, LOCK_EX);
+}
+
+void unlock_group(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+}
+
+int read_slots(const struct pinned *p, struct ps_slot_info *si)
+{
+	__u32 i;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++)
+		if (bpf_map_lookup_elem(p->fd[M_SLOTS], &i, &si[i]))
+			return -errno;
+	return 0;
+}
+
+int write_slot(const struct pinned *p, __u32 i, const struct ps_slot_info *si)
+{
+	return bpf_map_update_elem(p->fd[M_SLOTS], &i, si, BPF_ANY) ? -errno : 0;
+}
+
+/* Write the configuration not in use, then flip to it. */
+int publish(const struct pinned *p, __u32 policy)
+{
+	struct ps_slot_info si[PS_MAX_MEMBERS];
+	struct ps_steer_cfg *c = malloc(sizeof(*c));
+	struct ps_steer_meta m;
+	__u32 zero = 0, next;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	err = read_slots(p, si);
+	if (!err && bpf_map_lookup_elem(p->fd[M_META], &zero, &m))
+		err = -errno;
+	if (!err) {
+		build_cfg(c, policy, si, libbpf_num_possible_cpus());
+		next = !(m.cur & 1);
+		if (bpf_map_update_elem(p->fd[M_CFG], &next, c, BPF_ANY))
+			err = -errno;
+		m.cur = next;
+		if (!err && bpf_map_update_elem(p->fd[M_META], &zero, &m, BPF_ANY))
+			err = -errno;
+	}
+	free(c);
+	return err;
+}
+
+int current_policy(const struct pinned *p, __u32 *policy)
+{
+	struct ps_steer_meta m;
+	struct ps_steer_cfg *c = malloc(sizeof(*c));
+	__u32 zero = 0;
+	int err = 0;
+
+	if (!c)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(p->fd[M_META], &zero, &m) ||
+	    (m.cur &= 1, bpf_map_lookup_elem(p->fd[M_CFG], &m.cur, c)))
+		err = -errno;
+	else
+		*policy = c->policy;
+	free(c);
+	return err;
+}
+
+int write_args(const struct pinned *p, const struct steer_req *r)
+{
+	struct ps_slot_info si[PS_MAX_MEMBERS];
+	int err = read_slots(p, si);
+	__u32 i;
+
+	if (err)
+		return err;
+	apply_args(si, r);
+	for (i = 0; !err && i < PS_MAX_MEMBERS; i++)
+		if (si[i].cookie)
+			err = write_slot(p, i, si + i);
+	return err;
+}

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The steer operations. A group is found by (protocol, port[, address]) in
+ * this network namespace; the first steer attaches the program
+ * (steer/attach.c), later ones rewrite the configuration the program is not
+ * using and flip to it: the program is never re-attached.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "lib/caps.h"
+#include "lib/fmt.h"
+#include "lib/log.h"
+#include "lib/pins.h"
+#include "lib/signals.h"
+#include "steer/attach.h"
+#include "steer/members.h"
+#include "steer/state.h"
+#include "steer/steer.h"
+
+static int parse_addr(const char *s, unsigned char *want)
+{
+	if (!s)
+		return 0;
+	if (inet_pton(AF_INET, s, want) == 1)
+		return AF_INET;
+	return inet_pton(AF_INET6, s, want) == 1 ? AF_INET6 : 0;
+}
+
+/* Every member must have SO_REUSEPORT, or there is no group to steer. */
+static int check_reuseport(const struct group *g)
+{
+	char ep[64];
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->m[i].reuseport != 1) {
+			pr_warn("%s %s: socket %" PRIu64 " has no SO_REUSEPORT; there is no group to steer\n",
+				proto_name(g->proto),
+				fmt_endpoint(g->addr, family_version(g->family), g->port, ep, sizeof(ep)),
+				(uint64_t)g->m[i].sk.cookie);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* 0 and *out; -ENOENT when nobody listens (said unless quiet); -EINVAL
+ * after one line; another -errno when the socket table cannot be read. */
+static int find_group(const struct steer_req *r, struct groups *gs, const struct group **out, int quiet)
+{
+	struct groups_filter f = { .port = r->port, .proto = r->proto, .all = 1 };
+	unsigned char want[16];
+	int fam = parse_addr(r->addr, want), err;
+	size_t i, n = 0;
+
+	err = groups_collect(gs, &f);
+	if (err) {
+		pr_warn("cannot read the socket table: %s\n", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < gs->n; i++) {
+		if (fam && (gs->g[i].family != fam ||
+			    memcmp(gs->g[i].addr, want, fam == AF_INET ? 4 : 16)))
+			continue;
+		*out = &gs->g[i];
+		n++;
+	}
+	if (!n && !quiet)
+		pr_warn("%s port %u%s%s: no listening sockets\n", proto_name(r->proto), r->port,
+			r->addr ? " on " : "", r->addr ? r->addr : "");
+	if (!n)
+		return -ENOENT;
+	if (n > 1) {
+		pr_warn("%s port %u has %zu groups (several addresses): choose one with --addr\n",
+			proto_name(r->proto), r->port, n);
+		return -EINVAL;
+	}
+	return check_reuseport(*out);
+}
+
+/* least-conn counts connections with a tracing program, which takes
+ * CAP_PERFMON to load; a group steered without it has no tracker. */
+static int least_conn_ready(const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/steer", dir);
+	if (access(path, F_OK)) {
+		if (have_perfmon())
+			return 1;
+		pr_warn("least-conn needs CAP_PERFMON (it traces TCP state changes); the other policies do not\n");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/track_state", dir);
+	if (!access(path, F_OK))
+		return 1;
+	pr_warn("this group was steered without CAP_PERFMON, so without least-conn's tracker: 'steer off' it, and steer it again with CAP_PERFMON\n");
+	return 0;
+}
+
+/* Already steered: members, weights, drains and policy through the maps. */
+static int update_group(const struct pinned *p, const struct group *g, const struct steer_req *r,
+			__u32 *policy)
+{
+	struct ps_slot_info si[PS_MAX_MEMBERS];
+	int lk = lock_group(p->dir), changed, err;
+
+	err = current_policy(p, policy);
+	if (!err && r->policy >= 0)
+		*policy = r->policy;
+	err = err ?: sync_members(p, g, &changed);
+	err = err ?: write_args(p, r);
+	if (!err && !read_slots(p, si) && slots_idle(si))
+		pr_warn("note: every member is drained or weighted 0; the kernel's hash decides\n");
+	err = err ?: publish(p, *policy);
+	unlock_group(lk);
+	if (err)
+		pr_warn("cannot update %s: %s\n", p->dir, strerror(-err));
+	return err;
+}
+
+/* Open the group's pins, first attaching (or resetting a half-made
+ * directory and then attaching) when there are none. */
+static int open_or_attach(const struct group *g, const char *dir, const struct steer_req *r,
+			  struct pinned *p, int *fresh)
+{
+	int err = open_pinned(dir, p);
+
+	*fresh = 0;
+	if (err == -ESTALE) {
+		err = reset_incomplete(g, dir);
+		if (err) {
+			pr_warn("%s: incomplete, and cannot be reset: %s\n", dir, strerror(-err));
+			return err;
+		}
+		pr_info("removed an incomplete steering directory (a loader had died)\n");
+		err = -ENOENT;
+	}
+	if (err == -ENOENT) {
+		*fresh = 1;
+		err = attach_group(g, dir, r->policy >= 0 ? r->policy : PS_POL_HASH, r);
+		return err ?: open_pinned(dir, p);
+	}
+	if (err)
+		pr_warn("cannot open %s: %s\n", dir, strerror(-err));
+	return err;
+}
+
+int steer_apply(const struct steer_req *r, struct steer_result *out)
+{
+	const struct group *g = NULL;
+	struct groups gs = {};
+	char dir[PATH_MAX];
+	struct pinned p;
+	__u32 policy = r->policy >= 0 ? r->policy : PS_POL_HASH;
+	int err, fresh;
+
+	err = find_group(r, &gs, &g, 0);
+	if (err == -ENOENT)
+		err = -EINVAL;
+	err = err ?: steer_req_check(r, g);
+	if (err)
+		goto out;
+	group_dir(g, dir, sizeof(dir));
+	if (r->policy == PS_POL_LEAST_CONN && !least_conn_ready(dir)) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = open_or_attach(g, dir, r, &p, &fresh);
+	if (err)
+		goto out;
+	if (!fresh)
+		err = update_group(&p, g, r, &policy);
+	close_pinned(&p);
+	*out = (struct steer_result){ g->proto, g->port, policy, g->n };
+out:
+	groups_free(&gs);
+	return err;
+}
+
+/* One pass of --watch: the slots in step with the group's members. */
+static int watch_once(const struct steer_req *r, const char *dir)
+{
+	const struct group *g;
+	struct groups gs = {};
+	struct pinned p;
+	__u32 policy;
+	int changed, err, lk;
+
+	if (find_group(r, &gs, &g, 1)) {
+		groups_free(&gs);
+		return 0;	/* every member closed for now: wait for them */
+	}
+	err = open_pinned(dir, &p);
+	if (err) {
+		groups_free(&gs);
+		return err;
+	}
+	lk = lock_group(dir);
+	err = sync_members(&p, g, &changed);
+	/* the policy may have been changed by another 'steer' meanwhile */
+	if (!err && changed && !(err = current_policy(&p, &policy))) {
+		err = publish(&p, policy);
+		pr_info("members changed: %zu now\n", g->n);
+	}
+	unlock_group(lk);
+	close_pinned(&p);
+	groups_free(&gs);
+	return err;
+}
+
+int steer_watch(const struct steer_req *r, double interval)
+{
+	const struct group *g;
+	struct groups gs = {};
+	char dir[PATH_MAX];
+	int err = find_group(r, &gs, &g, 0);
+
+	if (!err)
+		group_dir(g, dir, sizeof(dir));
+	groups_free(&gs);
+	if (err)
+		return err;
+	stop_on_signals();
+	pr_info("watching the group every %g s; Ctrl-C leaves it steered\n", interval);
+	while (!ps_stop && !err) {
+		sleep_unless_stopped(interval);
+		err = watch_once(r, dir);
+	}
+	if (err)
+		pr_warn("cannot update the group: %s\n", strerror(-err));
+	return err;
+}
+
+/* Pins of groups on r's port (and address) in this netns whose sockets
+ * are all gone: nothing is attached any more, only the pins remain. */
+static int remove_stale(const struct steer_req *r)
+{
+	char prefix[96], ns[32], dir[PATH_MAX + 300], want[INET6_ADDRSTRLEN + 2] = "", *dot;
+	struct dirent *de;
+	size_t plen;
+	int n = 0;
+	DIR *d;
+
+	netns_prefix(ns, sizeof(ns));
+	snprintf(prefix, sizeof(prefix), "%s%s-", ns, proto_name(r->proto));
+	plen = strlen(prefix);
+	if (r->addr) {
+		snprintf(want, sizeof(want), "%s-", r->addr);
+		while ((dot = strchr(want, '.')))
+			*dot = '_';
+	}
+	d = opendir(STEER_PINS);
+	while (d && (de = readdir(d))) {
+		const char *port = strrchr(de->d_name, '-');
+
+		if (strncmp(de->d_name, prefix, plen) || !port || (unsigned)atoi(port + 1) != r->port ||
+		    (want[0] && strncmp(de->d_name + plen, want, strlen(want))))
+			continue;
+		snprintf(dir, sizeof(dir), STEER_PINS "/%s", de->d_name);
+		pins_remove(dir);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int steer_off(const struct steer_req *r, struct steer_result *out, enum steer_off_how *how)
+{
+	const struct group *g = NULL;
+	struct groups gs = {};
+	char dir[PATH_MAX];
+	struct stat st;
+	int err = find_group(r, &gs, &g, 1);
+
+	*out = (struct steer_result){ r->proto, r->port, PS_POL_HASH, 0 };
+	if (err == -ENOENT) {
+		/* nobody listens any more: at most stale pins are left */
+		*how = STEER_OFF_STALE;
+		err = remove_stale(r) ? 0 : -EINVAL;
+		if (err)
+			pr_warn("%s port %u: no listening sockets\n", proto_name(r->proto), r->port);
+		goto out;
+	}
+	if (err)
+		goto out;
+	*how = STEER_OFF_DETACHED;
+	out->members = g->n;
+	group_dir(g, dir, sizeof(dir));
+	if (stat(dir, &st)) {
+		pr_warn("%s port %u is not steered by portscope\n", proto_name(g->proto), g->port);
+		err = -EINVAL;
+		goto out;
+	}
+	err = detach_group(g);
+	if (err)
+		pr_warn("cannot detach from the group: %s\n", strerror(-err));
+	else
+		pins_remove(dir);
+out:
+	groups_free(&gs);
+	return err;
+}
+
+/* Every member socket closed: the sockarray is empty. */
+static int group_closed(const char *dir)
+{
+	struct pinned p;
+	__u64 cookie;
+	__u32 k;
+	int closed = 1;
+
+	if (open_pinned(dir, &p))
+		return 0;
+	for (k = 0; k < PS_MAX_MEMBERS && closed; k++)
+		closed = !!bpf_map_lookup_elem(p.fd[M_MEMBERS], &k, &cookie);
+	close_pinned(&p);
+	return closed;
+}
+
+static const struct group *group_of_dir(const struct groups *gs, const char *dir)
+{
+	char gd[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < gs->n; i++) {
+		group_dir(&gs->g[i], gd, sizeof(gd));
+		if (!strcmp(gd, dir))
+			return &gs->g[i];
+	}
+	return NULL;
+}
+
+/* One directory of cleanup: 1 when removed. */
+static int clean_dir(const char *name, const struct groups *gs, void (*say)(void *, const char *),
+		     void *ctx)
+{
+	char dir[PATH_MAX], here[32], msg[512];
+	const struct group *g;
+	struct pinned p;
+	int err;
+
+	snprintf(dir, sizeof(dir), STEER_PINS "/%.200s", name);
+	err = open_pinned(dir, &p);
+	if (!err) {
+		close_pinned(&p);
+		if (!group_closed(dir))
+			return 0;
+		pins_remove(dir);
+		snprintf(msg, sizeof(msg), "removed steering state of %s (no member sockets left)", name);
+		say(ctx, msg);
+		return 1;
+	}
+	if (err != -ESTALE)
+		return 0;
+	netns_prefix(here, sizeof(here));
+	if (strncmp(name, here, strlen(here))) {
+		snprintf(msg, sizeof(msg), "left %s: incomplete, from another network namespace (run cleanup there)",
+			 name);
+		say(ctx, msg);
+		return 0;
+	}
+	g = group_of_dir(gs, dir);
+	err = reset_incomplete(g, dir);
+	if (err == -EBUSY)
+		snprintf(msg, sizeof(msg), "left %s: a loader is steering it now", name);
+	else if (err)
+		pr_warn("cannot reset %s: %s\n", name, strerror(-err));
+	else
+		snprintf(msg, sizeof(msg), "removed incomplete steering state of %s (its loader died)%s", name,
+			 g ? "; the group is on the kernel's hash" : "");
+	if (err != -EBUSY && err)
+		return 0;
+	say(ctx, msg);
+	return !err;
+}
+
+int steer_cleanup(void (*say)(void *ctx, const char *what), void *ctx)
+{
+	struct groups_filter gf = { .all = 1 };
+	struct groups gs = {};
+	struct dirent *de;
+	DIR *d = opendir(STEER_PINS);
+	int n = 0;
+
+	if (!d)
+		return 0;
+	groups_collect(&gs, &gf);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n += clean_dir(de->d_name, &gs, say, ctx);
+	closedir(d);
+	groups_free(&gs);
+	return n;
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The Prometheus text exposition (format 0.0.4) of the observer's per-port
+ * and reason counters and of portscope's steering.
+ *
+ * Ports in ip_local_port_range that nobody listens on are exported as one
+ * port="ephemeral" series per protocol: a series per client port would be
+ * unbounded cardinality.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include "lib/fmt.h"
+#include "steer/view.h"
+#include "view/portview.h"
+#include "view/model.h"
+#include "view/prom.h"
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char *port_label(const struct port_row_view *r, char *buf, size_t len)
+{
+	if (r->folded)
+		return "ephemeral";
+	snprintf(buf, len, "%u", r->port);
+	return buf;
+}
+
+static void port_series(FILE *f, const struct port_view *v)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;	/* into struct ps_port_stats, or SIZE_MAX for the view's */
+	} fam[] = {
+		{ "portscope_port_packets_total", "counter", "Packets received, per destination protocol and port.",
+		  offsetof(struct ps_port_stats, packets) },
+		{ "portscope_port_bytes_total", "counter", "Bytes received (whole frames).",
+		  offsetof(struct ps_port_stats, bytes) },
+		{ "portscope_port_new_connections_total", "counter", "TCP SYNs without ACK.",
+		  offsetof(struct ps_port_stats, syn) },
+		{ "portscope_port_synacks_total", "counter", "TCP SYN-ACKs.",
+		  offsetof(struct ps_port_stats, synack) },
+		{ "portscope_port_fins_total", "counter", "TCP segments with FIN.",
+		  offsetof(struct ps_port_stats, fin) },
+		{ "portscope_port_rsts_total", "counter", "TCP segments with RST.",
+		  offsetof(struct ps_port_stats, rst) },
+	};
+	char pb[8];
+	size_t i, k;
+
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		family(f, fam[k].name, fam[k].type, fam[k].help);
+		for (i = 0; i < v->n; i++) {
+			const struct port_row_view *r = &v->rows[i];
+
+			if (r->proto != IPPROTO_TCP && k >= 2)
+				continue;
+			fprintf(f, "%s{proto=\"%s\",port=\"%s\"} %" PRIu64 "\n", fam[k].name,
+				proto_name(r->proto), port_label(r, pb, sizeof(pb)),
+				(uint64_t)*(const __u64 *)((const char *)&r->total + fam[k].off));
+		}
+	}
+	family(f, "portscope_port_flows", "gauge", "5-tuple flows in the flow table, per destination port.");
+	for (i = 0; i < v->n; i++)
+		fprintf(f, "portscope_port_flows{proto=\"%s\",port=\"%s\"} %u\n",
+			proto_name(v->rows[i].proto), port_label(&v->rows[i], pb, sizeof(pb)), v->rows[i].flows);
+	family(f, "portscope_port_clients", "gauge", "Distinct client addresses in the flow table.");
+	for (i = 0; i < v->n; i++)
+		fprintf(f, "portscope_port_clients{proto=\"%s\",port=\"%s\"} %u\n",
+			proto_name(v->rows[i].proto), port_label(&v->rows[i], pb, sizeof(pb)), v->rows[i].clients);
+	family(f, "portscope_port_established", "gauge", "TCP sockets ESTABLISHED on this local port.");
+	for (i = 0; i < v->n; i++)
+		if (v->rows[i].proto == IPPROTO_TCP && !v->rows[i].folded)
+			fprintf(f, "portscope_port_established{proto=\"tcp\",port=\"%u\"} %u\n",
+				v->rows[i].port, v->rows[i].established);
+}
+
+static void reason_series(FILE *f, const struct snapshot *s)
+{
+	int r;
+
+	family(f, "portscope_packets_total", "counter",
+	       "Frames seen by the observer, by class (the classes sum to every frame).");
+	for (r = 0; r <= PS_R_CLASS_LAST; r++)
+		if (r != PS_R_RUNT)
+			fprintf(f, "portscope_packets_total{class=\"%s\"} %" PRIu64 "\n", reason_name(r),
+				(uint64_t)s->reasons[r]);
+	family(f, "portscope_events_total", "counter", "Events counted besides a frame's class.");
+	for (r = PS_R_CLASS_LAST + 1; r < PS_R_MAX; r++)
+		fprintf(f, "portscope_events_total{event=\"%s\"} %" PRIu64 "\n", reason_name(r),
+			(uint64_t)s->reasons[r]);
+	family(f, "portscope_flow_table_entries", "gauge", "Entries in the flow table.");
+	fprintf(f, "portscope_flow_table_entries %zu\n", s->nflows);
+	family(f, "portscope_flow_table_capacity", "gauge", "Size of the flow table (LRU).");
+	fprintf(f, "portscope_flow_table_capacity %u\n", s->flow_capacity);
+	family(f, "portscope_flow_table_evicted_total", "counter", "Flows evicted by the LRU (inserts - entries).");
+	fprintf(f, "portscope_flow_table_evicted_total %" PRIu64 "\n", (uint64_t)flows_evicted(s));
+}
+
+static void steer_series(FILE *f, const struct port_view *v)
+{
+	struct steer_view sv;
+	char a[INET6_ADDRSTRLEN];
+	size_t g, m;
+	int r, head = 0;
+
+	for (g = 0; g < v->gs.n; g++) {
+		const struct group *gr = &v->gs.g[g];
+
+		steer_view_of(gr, &sv);
+		if (!sv.steered)
+			continue;
+		if (!head++) {
+			family(f, "portscope_steer_selected_total", "counter",
+			       "New connections or datagrams steered to a member socket.");
+			family(f, "portscope_steer_migrated_total", "counter",
+			       "Connections moved to a member off a closing listener.");
+			family(f, "portscope_steer_active", "gauge", "Established connections placed on a member.");
+			family(f, "portscope_steer_fallbacks_total", "counter",
+			       "Selections left to the kernel's hash, by reason.");
+		}
+		inet_ntop(gr->family, gr->addr, a, sizeof(a));
+		for (m = 0; m < sv.n; m++) {
+			const struct steer_member *sm = &sv.m[m];
+			char lbl[256];
+
+			snprintf(lbl, sizeof(lbl),
+				 "proto=\"%s\",addr=\"%s\",port=\"%u\",policy=\"%s\",cookie=\"%" PRIu64 "\",pid=\"%u\"",
+				 proto_name(gr->proto), a, gr->port, policy_name(sv.policy),
+				 (uint64_t)sm->info.cookie, sm->info.pid);
+			fprintf(f, "portscope_steer_selected_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.selected);
+			fprintf(f, "portscope_steer_migrated_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.migrated_in);
+			fprintf(f, "portscope_steer_active{%s} %" PRId64 "\n", lbl, (int64_t)sm->active);
+		}
+		for (r = PS_S_NO_MEMBER; r < PS_S_MAX; r++)
+			fprintf(f, "portscope_steer_fallbacks_total{proto=\"%s\",addr=\"%s\",port=\"%u\",reason=\"%s\"} %" PRIu64 "\n",
+				proto_name(gr->proto), a, gr->port, steer_reason_name(r), (uint64_t)sv.reasons[r]);
+	}
+}
+
+/* The whole exposition, from one reading. */
+int prom_expose(FILE *f, const struct map_fds *fds)
+{
+	struct view_opts vo = { .sort = SORT_PORT };
+	struct snapshot s;
+	struct port_view v;
+	int err = snapshot_read(fds, &s);
+
+	if (err)
+		return err;
+	err = view_build(&v, &s, NULL, 0, &vo);
+	if (err) {
+		snapshot_free(&s);
+		return err;
+	}
+	port_series(f, &v);
+	reason_series(f, &v.snap);
+	steer_series(f, &v);
+	view_free(&v);
+	return 0;
+}
