@@ -14,6 +14,7 @@
 #include "lib/pins.h"
 #include "observe/live.h"
 #include "steer/steer.h"
+#include "view/render.h"
 
 struct observer_cfg {
 	struct attach_req req;
@@ -203,14 +204,7 @@ static void iface_json(json_writer_t *w, const struct ps_attach_info *ai)
 
 static void table_json(json_writer_t *w, const struct snapshot *s)
 {
-	jsonw_name(w, "flow_table");
-	jsonw_start_object(w);
-	jsonw_uint_field(w, "entries", s->nflows);
-	jsonw_uint_field(w, "capacity", s->flow_capacity);
-	jsonw_uint_field(w, "inserts", s->reasons[PS_R_FLOW_NEW]);
-	jsonw_uint_field(w, "evicted", flows_evicted(s));
-	jsonw_uint_field(w, "insert_failed", s->reasons[PS_R_FLOW_INSERT_FAIL]);
-	jsonw_end_object(w);
+	render_json_flow_table(w, s);
 	jsonw_uint_field(w, "ports", s->nports);
 	jsonw_uint_field(w, "packets", snapshot_class_total(s));
 }

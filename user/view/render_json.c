@@ -5,6 +5,16 @@
 #include "view/model.h"
 #include "view/render.h"
 
+void render_json_port_stats(json_writer_t *w, const struct ps_port_stats *st)
+{
+	jsonw_uint_field(w, "packets", st->packets);
+	jsonw_uint_field(w, "bytes", st->bytes);
+	jsonw_uint_field(w, "syn", st->syn);
+	jsonw_uint_field(w, "synack", st->synack);
+	jsonw_uint_field(w, "fin", st->fin);
+	jsonw_uint_field(w, "rst", st->rst);
+}
+
 static void json_ports(json_writer_t *w, const struct snapshot *s)
 {
 	size_t i;
@@ -17,12 +27,7 @@ static void json_ports(json_writer_t *w, const struct snapshot *s)
 		jsonw_start_object(w);
 		jsonw_string_field(w, "proto", proto_name(r->key.proto));
 		jsonw_uint_field(w, "port", r->key.port);
-		jsonw_uint_field(w, "packets", r->st.packets);
-		jsonw_uint_field(w, "bytes", r->st.bytes);
-		jsonw_uint_field(w, "syn", r->st.syn);
-		jsonw_uint_field(w, "synack", r->st.synack);
-		jsonw_uint_field(w, "fin", r->st.fin);
-		jsonw_uint_field(w, "rst", r->st.rst);
+		render_json_port_stats(w, &r->st);
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
@@ -68,6 +73,11 @@ void render_json_reasons(json_writer_t *w, const struct snapshot *s)
 	for (r = 0; r < PS_R_MAX; r++)
 		jsonw_uint_field(w, reason_name(r), s->reasons[r]);
 	jsonw_end_object(w);
+	render_json_flow_table(w, s);
+}
+
+void render_json_flow_table(json_writer_t *w, const struct snapshot *s)
+{
 	jsonw_name(w, "flow_table");
 	jsonw_start_object(w);
 	jsonw_uint_field(w, "entries", s->nflows);

@@ -114,12 +114,7 @@ static void row_json(json_writer_t *w, const struct port_row_view *r)
 	jsonw_float_field(w, "bytes_s", "%.1f", r->bps);
 	jsonw_float_field(w, "new_s", "%.1f", r->new_ps);
 	jsonw_float_field(w, "rst_s", "%.1f", r->rst_ps);
-	jsonw_uint_field(w, "packets", r->total.packets);
-	jsonw_uint_field(w, "bytes", r->total.bytes);
-	jsonw_uint_field(w, "syn", r->total.syn);
-	jsonw_uint_field(w, "synack", r->total.synack);
-	jsonw_uint_field(w, "fin", r->total.fin);
-	jsonw_uint_field(w, "rst", r->total.rst);
+	render_json_port_stats(w, &r->total);
 	jsonw_uint_field(w, "flows", r->flows);
 	jsonw_uint_field(w, "active", r->active);
 	jsonw_uint_field(w, "clients", r->clients);
