@@ -12,6 +12,7 @@
 /* Set by the loader between open and load. */
 const volatile __u8 filter_ports = 0;	/* count only ports set in port_filter */
 const volatile __u8 track_flows = 1;	/* 0: per-port counters only (no flow table work) */
+const volatile __u8 replay_meta = 0;	/* replay: the wire length in the frame's metadata */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -141,6 +142,17 @@ static __always_inline void count_flow(const struct pkt_info *pi, __u64 len)
 		__sync_fetch_and_or(&fs->tcp_flags, f);
 }
 
+/* Replay gives test_run 4 bytes of metadata before the frame: the length
+ * the capture says the frame had on the wire (never less than what is here). */
+static __always_inline __u32 meta_wire_len(struct xdp_md *ctx, __u32 len)
+{
+	__u32 *w = (void *)(long)ctx->data_meta;
+
+	if ((void *)(w + 1) > (void *)(long)ctx->data)
+		return len;
+	return *w > len ? *w : len;
+}
+
 /* copy: a constant per program (see parse.bpf.h). The frame's length is
  * the whole multi-buffer frame where the kernel can say (5.18+, with
  * bpf_xdp_load_bytes), else its linear part. */
@@ -154,11 +166,15 @@ static __always_inline int observe_frame(struct xdp_md *ctx, bool copy)
 		.data = data,
 		.data_end = data_end,
 		.frame_len = len,
+		.wire_len = len,
 		.copy = copy,
+		.tso_len = replay_meta,
 	};
 	struct pkt_info pi = {};
 	enum ps_reason r, event;
 
+	if (replay_meta)
+		nh.wire_len = len = meta_wire_len(ctx, len);
 	r = parse_packet(&nh, &pi, &event);
 	if (event != PS_R_MAX)
 		count_reason(event);

@@ -17,7 +17,12 @@
  *
  * Two ends bound every L3/L4 header: the frame (frame_len, all fragments of
  * a multi-buffer frame) and ip_end (where the IP packet says it ends;
- * link-layer padding after it is not part of the packet).
+ * link-layer padding after it is not part of the packet). IP lengths are
+ * checked against wire_len, the frame's length on the wire: on a live
+ * interface the frame itself; in a replay, a capture's record length, which
+ * is more when the capture cut the frame (snap length, or a frame over
+ * test_run's limit). A header past frame_len is then a truncation, by name;
+ * a cut payload is not.
  */
 #ifndef PS_PARSE_BPF_H
 #define PS_PARSE_BPF_H
@@ -32,11 +37,14 @@ struct hdr_cursor {
 	void *data;		/* the linear part of the frame */
 	void *data_end;
 	__u32 frame_len;	/* whole frame, fragments (multi-buffer) included */
+	__u32 wire_len;		/* the frame on the wire: frame_len, or more (replay) */
 	__u32 l3_off;		/* where the IP header starts */
 	__u32 off;		/* where the next header starts */
 	__u32 ip_end;		/* where the IP packet ends */
 	__u8 l4_inplace;	/* the L4 header is at an immediate offset */
 	bool copy;		/* a constant of each program: bpf_xdp_load_bytes */
+	bool tso_len;		/* replay: an IPv4 tot_len of 0 is a TSO/GSO frame
+				 * bounded by wire_len, as captures on a sender show */
 };
 
 /* What a parse yields: the flow key and the TCP flags byte. */
@@ -134,8 +142,8 @@ static __always_inline enum ps_reason
 parse_ipv4(struct hdr_cursor *nh, struct iphdr *iph, struct pkt_info *pi, __u8 *l4,
 	   void **inplace, int *frag_first)
 {
-	__u16 tot_len, frag;
-	__u32 hlen;
+	__u32 hlen, tot_len;
+	__u16 frag;
 
 	if ((void *)(iph + 1) > nh->data_end)
 		return PS_R_TRUNC_IPV4;
@@ -147,7 +155,9 @@ parse_ipv4(struct hdr_cursor *nh, struct iphdr *iph, struct pkt_info *pi, __u8 *
 	if (nh->l3_off + hlen > nh->frame_len)
 		return PS_R_TRUNC_IPV4;
 	tot_len = bpf_ntohs(iph->tot_len);
-	if (tot_len < hlen || nh->l3_off + tot_len > nh->frame_len)
+	if (!tot_len && nh->tso_len)
+		tot_len = nh->wire_len - nh->l3_off;
+	if (tot_len < hlen || nh->l3_off + tot_len > nh->wire_len)
 		return PS_R_BAD_IP_LEN;
 
 	pi->key.family = 4;
@@ -227,7 +237,7 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 	if (ip6h->version != 6)
 		return PS_R_BAD_IP_VERSION;
 	plen = bpf_ntohs(ip6h->payload_len);
-	if (nh->l3_off + sizeof(*ip6h) + plen > nh->frame_len)
+	if (nh->l3_off + sizeof(*ip6h) + plen > nh->wire_len)
 		return PS_R_BAD_IP_LEN;
 
 	pi->key.family = 6;
@@ -243,7 +253,7 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 	pi->key.daddr[3] = ip6h->daddr.in6_u.u6_addr32[3];
 	nh->off = nh->l3_off + sizeof(*ip6h);
 	/* payload_len 0: a jumbogram (or BIG TCP); the frame bounds it */
-	nh->ip_end = plen ? nh->off + plen : nh->frame_len;
+	nh->ip_end = plen ? nh->off + plen : nh->wire_len;
 
 	next = ip6h->nexthdr;
 	for (i = 0; i < PS_MAX_EXTHDRS; i++) {

@@ -381,6 +381,110 @@ static void test_table_inplace(void **state)
 	harness_close(&h);
 }
 
+/*
+ * Replay: a frame as a capture holds it (cap bytes of it, 0: all), with its
+ * length on the wire beside it. Counted as the frame on the wire (bytes =
+ * wire) unless the cut is inside its headers; IPv4 tot_len 0 (TSO, on the
+ * sending host) is bounded by the wire length; an IPv6 jumbogram too.
+ */
+struct rcase {
+	const char *name;
+	void (*build)(struct pkt *p, int arg);
+	int arg;
+	size_t cap, wire;	/* 0: the frame's length */
+	int cls;		/* with the wire length */
+	int live_cls;		/* the same bytes on a live interface */
+};
+
+static void v4_tcp_1000(struct pkt *p, int flags)
+{
+	v4_tcp(p, flags);
+	pkt_payload(p, 990);
+	pkt_finish(p);
+}
+
+static void v4_tso(struct pkt *p, int arg)
+{
+	jumbo(p, 4);
+	pkt_put16(p, p->l3 + 2, (uint16_t)arg);	/* tot_len 0, as TSO sends it */
+}
+
+static void v6_jumbogram(struct pkt *p, int arg)
+{
+	(void)arg;
+	pkt_eth(p, IP6);
+	pkt_ipv6(p, 0);
+	pkt_bytes(p, (const uint8_t[]){ TCP, 0, 0xc2, 4, 0, 0, 0, 0 }, 8);	/* HBH: Jumbo */
+	pkt_tcp(p, 40001, 443, ACK, 5);
+	pkt_payload(p, 12000);
+	pkt_finish(p);
+	pkt_put16(p, p->l3 + 4, 0);	/* payload_len 0: the Jumbo option says */
+}
+
+static const struct rcase rcases[] = {
+	{ "cut after 96 bytes (snap length)", v4_tcp_1000, ACK, 96, 0, PS_R_PARSED_OK, PS_R_BAD_IP_LEN },
+	{ "cut inside the TCP header", v4_tcp_1000, ACK, 40, 0, PS_R_TRUNC_TCP, PS_R_BAD_IP_LEN },
+	{ "cut inside the IPv4 header", v4_tcp_1000, ACK, 30, 0, PS_R_TRUNC_IPV4, PS_R_TRUNC_IPV4 },
+	{ "whole frame, wire length given", v4_tcp_1000, ACK, 0, 0, PS_R_PARSED_OK, PS_R_PARSED_OK },
+	{ "IPv4 tot_len 0 (TSO)", v4_tso, 0, 0, 0, PS_R_PARSED_OK, PS_R_BAD_IP_LEN },
+	{ "IPv4 tot_len 0, cut", v4_tso, 0, 128, 0, PS_R_PARSED_OK, PS_R_BAD_IP_LEN },
+	{ "IPv6 jumbogram", v6_jumbogram, 0, 0, 0, PS_R_PARSED_OK, PS_R_PARSED_OK },
+	{ "IPv6 jumbogram past the kernel's limit", v6_jumbogram, 0, 0, 80054, PS_R_PARSED_OK,
+	  PS_R_PARSED_OK },
+};
+
+static void check_rcase(struct harness *live, struct harness *rh, const struct rcase *c)
+{
+	struct observed o;
+	struct pkt p;
+	size_t cap, wire;
+
+	pkt_init(&p);
+	c->build(&p, c->arg);
+	cap = c->cap ? c->cap : p.len;
+	wire = c->wire ? c->wire : p.len;
+	rh->wire = wire;
+	assert_int_equal(harness_run(rh, p.b, cap, &o), 0);
+	assert_int_equal(o.cls, c->cls);
+	if (c->cls == PS_R_PARSED_OK) {
+		assert_int_equal(o.port.st.bytes, wire);
+		assert_int_equal(o.flow.st.bytes, wire);
+	}
+	assert_int_equal(harness_run(live, p.b, cap, &o), 0);
+	assert_int_equal(o.cls, c->live_cls);
+}
+
+static void test_replay_wire(void **state)
+{
+	struct observer_opts oo = { .replay = 1 };
+	struct harness rh;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(harness_open(&rh, &oo), 0);
+	for (i = 0; i < sizeof(rcases) / sizeof(rcases[0]); i++) {
+		print_message("  replay %-40s\n", rcases[i].name);
+		check_rcase(&H, &rh, &rcases[i]);
+	}
+	harness_close(&rh);
+}
+
+/* The kernel's test_run limit, probed: a frame of it runs, one more does not. */
+static void test_max_frame(void **state)
+{
+	uint32_t max = replay_max_frame(H.ob.has_frags);
+	uint8_t *b = calloc(1, max + 8);
+
+	(void)state;
+	assert_non_null(b);
+	assert_true(max >= 1500);
+	b[12] = 0x08;
+	assert_int_equal(replay_frame_wire(bpf_program__fd(H.ob.prog), b, max, 0), 2);
+	assert_true(replay_frame(bpf_program__fd(H.ob.prog), b, max + 8) < 0);
+	print_message("  test_run takes up to %u bytes (+4 of metadata)\n", max);
+	free(b);
+}
+
 /* Frames under 14 bytes never reach the program: test_run refuses them,
  * which is why replay counts them itself as runts. */
 static void test_runt_refused(void **state)
@@ -600,6 +704,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_table_inplace),
+		cmocka_unit_test(test_replay_wire),
+		cmocka_unit_test(test_max_frame),
 		cmocka_unit_test(test_runt_refused),
 		cmocka_unit_test(test_flow_accumulates),
 		cmocka_unit_test(test_tcp_udp_same_number),

@@ -65,6 +65,14 @@ static int read_reasons(struct harness *h, struct observed *out)
 	return err;
 }
 
+/* The frame through the program, with h->wire as its wire length if set. */
+static int run_frame(struct harness *h, const void *frame, size_t len)
+{
+	int fd = bpf_program__fd(h->ob.prog);
+
+	return h->wire ? replay_frame_wire(fd, frame, len, h->wire) : replay_frame(fd, frame, len);
+}
+
 int harness_run_key(struct harness *h, const void *frame, size_t len,
 		    const struct ps_flow_key *key, struct observed *out)
 {
@@ -73,7 +81,7 @@ int harness_run_key(struct harness *h, const void *frame, size_t len,
 	struct ps_port_stats pcpu[ncpus];
 
 	memset(out, 0, sizeof(*out));
-	out->verdict = replay_frame(bpf_program__fd(h->ob.prog), frame, len);
+	out->verdict = run_frame(h, frame, len);
 	err = read_reasons(h, out);
 	if (err)
 		return err;
@@ -110,7 +118,7 @@ int harness_run(struct harness *h, const void *frame, size_t len, struct observe
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	out->verdict = replay_frame(bpf_program__fd(h->ob.prog), frame, len);
+	out->verdict = run_frame(h, frame, len);
 	err = snapshot_read(&h->fds, &s);
 	if (err)
 		return err;

@@ -15,6 +15,8 @@ struct harness {
 	struct observer ob;
 	struct map_fds fds;
 	__u64 reasons[PS_R_MAX];	/* before the next run */
+	__u32 wire;			/* replay: the next frames' wire length
+					 * (an observer loaded with .replay); 0: none */
 };
 
 struct observed {

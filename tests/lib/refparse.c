@@ -9,6 +9,10 @@
  *   the frame end); at most 8 extension headers (HBH 0, Routing 43, Frag 44,
  *   AH 51, Dest 60) are walked, a 9th is too many;
  * - L4 headers must fit before both the frame end and the IP end.
+ * With a wire length (replay: a capture's record length, more than the
+ * frame when the capture cut it), IP lengths are checked against the wire
+ * length, headers still have to be in the frame, and IPv4 tot_len 0 (a
+ * TSO/GSO frame captured on its sender) means "up to the wire length".
  */
 #include <string.h>
 #include "refparse.h"
@@ -23,13 +27,27 @@ static int is_ext6(unsigned nh)
 	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60;
 }
 
-static int l4(const uint8_t *p, size_t off, size_t end, unsigned proto, struct ref_result *r)
+/* The bytes of a frame: cap of them captured, wire on the wire. */
+struct frame {
+	const uint8_t *p;
+	size_t cap, wire;
+	int tso;
+};
+
+/* n bytes at off are captured and before end */
+static int fits(const struct frame *f, size_t off, size_t n, size_t end)
 {
+	return off + n <= end && off + n <= f->cap;
+}
+
+static int l4(const struct frame *f, size_t off, size_t end, unsigned proto, struct ref_result *r)
+{
+	const uint8_t *p = f->p;
 	unsigned doff;
 
 	r->key.proto = (uint8_t)proto;
 	if (proto == 6) {
-		if (off + 20 > end)
+		if (!fits(f, off, 20, end))
 			return PS_R_TRUNC_TCP;
 		doff = p[off + 12] >> 4;
 		if (doff < 5)
@@ -38,7 +56,7 @@ static int l4(const uint8_t *p, size_t off, size_t end, unsigned proto, struct r
 			return PS_R_TRUNC_TCP;
 		r->tcp_flags = p[off + 13];
 	} else if (proto == 17) {
-		if (off + 8 > end)
+		if (!fits(f, off, 8, end))
 			return PS_R_TRUNC_UDP;
 	} else {
 		return proto == 1 ? PS_R_ICMP : proto == 58 ? PS_R_ICMPV6 : PS_R_OTHER_L4;
@@ -48,9 +66,11 @@ static int l4(const uint8_t *p, size_t off, size_t end, unsigned proto, struct r
 	return PS_R_PARSED_OK;
 }
 
-static int ipv4(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
+static int ipv4(const struct frame *f, size_t off, struct ref_result *r)
 {
-	unsigned ihl, tot, frag;
+	const uint8_t *p = f->p;
+	size_t len = f->cap, tot;
+	unsigned ihl, frag;
 
 	if (off + 20 > len)
 		return PS_R_TRUNC_IPV4;
@@ -62,7 +82,9 @@ static int ipv4(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
 	if (off + ihl > len)
 		return PS_R_TRUNC_IPV4;
 	tot = be16(p + off + 2);
-	if (tot < ihl || off + tot > len)
+	if (!tot && f->tso)
+		tot = f->wire - off;
+	if (tot < ihl || off + tot > f->wire)
 		return PS_R_BAD_IP_LEN;
 	r->key.family = 4;
 	memcpy(&r->key.saddr[0], p + off + 12, 4);
@@ -73,12 +95,13 @@ static int ipv4(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
 		return PS_R_IPV4_FRAG_LATER;
 	if (frag & 0x2000)
 		r->event = PS_R_IPV4_FRAG_FIRST;
-	return l4(p, off + ihl, off + tot, p[off + 9], r);
+	return l4(f, off + ihl, off + tot, p[off + 9], r);
 }
 
-static int ipv6(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
+static int ipv6(const struct frame *f, size_t off, struct ref_result *r)
 {
-	size_t end, hl;
+	const uint8_t *p = f->p;
+	size_t len = f->cap, end, hl;
 	unsigned nh, n, plen;
 	int frag = 0;
 
@@ -87,9 +110,9 @@ static int ipv6(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
 	if (p[off] >> 4 != 6)
 		return PS_R_BAD_IP_VERSION;
 	plen = be16(p + off + 4);
-	if (off + 40 + plen > len)
+	if (off + 40 + plen > f->wire)
 		return PS_R_BAD_IP_LEN;
-	end = plen ? off + 40 + plen : len;
+	end = plen ? off + 40 + plen : f->wire;
 	r->key.family = 6;
 	memcpy(r->key.saddr, p + off + 8, 16);
 	memcpy(r->key.daddr, p + off + 24, 16);
@@ -99,14 +122,14 @@ static int ipv6(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
 		if (n == PS_MAX_EXTHDRS)
 			return PS_R_TOO_MANY_EXTHDRS;
 		if (nh == 44) {
-			if (off + 8 > end)
+			if (!fits(f, off, 8, end))
 				return PS_R_TRUNC_EXTHDR;
 			if (be16(p + off + 2) >> 3)
 				return PS_R_IPV6_FRAG_LATER;
 			frag = 1;
 			hl = 8;
 		} else {
-			if (off + 2 > end)
+			if (!fits(f, off, 2, end))
 				return PS_R_TRUNC_EXTHDR;
 			hl = nh == 51 ? (p[off + 1] + 2u) * 4 : (p[off + 1] + 1u) * 8;
 			if (off + hl > end)
@@ -120,11 +143,17 @@ static int ipv6(const uint8_t *p, size_t off, size_t len, struct ref_result *r)
 		return PS_R_IPV6_NO_NEXT;
 	if (frag)
 		r->event = PS_R_IPV6_FRAG_FIRST;
-	return l4(p, off, end, nh, r);
+	return l4(f, off, end, nh, r);
 }
 
 void ref_parse(const uint8_t *p, size_t len, struct ref_result *r)
 {
+	ref_parse_wire(p, len, len, 0, r);
+}
+
+void ref_parse_wire(const uint8_t *p, size_t len, size_t wire, int tso, struct ref_result *r)
+{
+	struct frame f = { p, len, wire > len ? wire : len, tso };
 	size_t off = 14;
 	unsigned type, tags = 0;
 
@@ -149,9 +178,9 @@ void ref_parse(const uint8_t *p, size_t len, struct ref_result *r)
 		tags++;
 	}
 	if (type == 0x0800)
-		r->cls = ipv4(p, off, len, r);
+		r->cls = ipv4(&f, off, r);
 	else if (type == 0x86dd)
-		r->cls = ipv6(p, off, len, r);
+		r->cls = ipv6(&f, off, r);
 	else
 		r->cls = type == 0x0806 ? PS_R_ARP : PS_R_NON_IP;
 }

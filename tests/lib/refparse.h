@@ -19,5 +19,8 @@ struct ref_result {
 };
 
 void ref_parse(const uint8_t *p, size_t len, struct ref_result *r);
+/* As replay gives it: len bytes captured of a frame of wire bytes; tso:
+ * an IPv4 tot_len of 0 is bounded by the wire length. */
+void ref_parse_wire(const uint8_t *p, size_t len, size_t wire, int tso, struct ref_result *r);
 
 #endif

@@ -32,6 +32,7 @@ static int parse_sort(const char *s, void *field)
 static int replay_file(const struct replay_cfg *a, struct snapshot *s, struct replay_stats *rs)
 {
 	struct observer_opts oo = {
+		.replay = 1,
 		.flow_entries = a->flow_entries,
 		.ports = a->ports.n ? a->ports.v : NULL,
 		.nports = a->ports.n,
@@ -81,13 +82,11 @@ static int run_replay(void *cfg, const struct common *c)
 	s.reasons[PS_R_RUNT] += rs.runts;
 	sort_ports(s.ports, s.nports, a->sort);
 	sort_flows(s.flows, s.nflows, a->sort);
+	a->ro.capture = &rs;
 	if (c->json)
 		render_json(stdout, &s, &a->ro);
 	else
 		render_text(stdout, &s, &a->ro);
-	if (rs.snapped)
-		pr_warn("%llu frames were cut by the capture's snap length: bytes count what was captured\n",
-			(unsigned long long)rs.snapped);
 	snapshot_free(&s);
 	return rs.run_errors ? EXIT_FAIL : EXIT_OK;
 }
@@ -117,7 +116,11 @@ const struct cmd cmd_replay = {
 	.about = "Run the real XDP observer over every frame of a pcap or pcapng capture\n"
 		 "(BPF_PROG_TEST_RUN) and print its per-port table and reason counters.\n"
 		 "Ethernet, Linux cooked (tcpdump -i any) and raw IP captures are read;\n"
-		 "frames under 14 bytes are counted as runts.",
+		 "frames under 14 bytes are counted as runts. A frame the capture cut (its snap\n"
+		 "length) counts as the frame that was on the wire: its headers as captured,\n"
+		 "its bytes the record's length; one cut inside its headers is a truncation,\n"
+		 "by name. Frames longer than the kernel's test_run takes (GRO, BIG TCP) are\n"
+		 "given in part, with their length.",
 	.examples = "portscope replay web.pcap --flows\nportscope replay any.pcapng --json --port 443 --port 53",
 	.opts = replay_opts,
 	.operands = replay_operands,

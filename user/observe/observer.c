@@ -56,6 +56,7 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 	}
 	skel->rodata->filter_ports = o->ports != NULL;
 	skel->rodata->track_flows = !o->no_flows;
+	skel->rodata->replay_meta = !!o->replay;
 	err = bpf_map__set_max_entries(skel->maps.flows, entries);
 	if (err)
 		goto fail;

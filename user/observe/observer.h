@@ -15,6 +15,8 @@ struct observer_opts {
 	int no_flows;			/* per-port counters only */
 	int inplace;			/* the program for kernels before 5.18,
 					 * whatever this one has (tests) */
+	int replay;			/* frames come with their wire length as
+					 * metadata (observe/replay.c) */
 };
 
 struct observer {

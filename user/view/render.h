@@ -7,9 +7,12 @@
 #include "lib/json_writer.h"
 #include "observe/maps.h"
 
+struct replay_stats;
+
 struct render_opts {
 	int flows;		/* also print the 5-tuple table */
 	size_t top;		/* at most this many flows; 0: all */
+	const struct replay_stats *capture;	/* replay: what the capture held */
 };
 
 void render_text(FILE *f, const struct snapshot *s, const struct render_opts *o);

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include "lib/fmt.h"
 #include "view/model.h"
+#include "observe/replay.h"
 #include "view/render.h"
 
 void render_json_port_stats(json_writer_t *w, const struct ps_port_stats *st)
@@ -88,6 +89,20 @@ void render_json_flow_table(json_writer_t *w, const struct snapshot *s)
 	jsonw_end_object(w);
 }
 
+/* How the capture's frames were given to the program (replay). */
+static void json_capture(json_writer_t *w, const struct replay_stats *rs)
+{
+	jsonw_name(w, "capture");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "frames", rs->packets);
+	jsonw_uint_field(w, "cut", rs->snapped);
+	jsonw_uint_field(w, "oversize", rs->oversize);
+	jsonw_uint_field(w, "runts", rs->runts);
+	jsonw_uint_field(w, "max_frame", rs->max_frame);
+	jsonw_string_field(w, "bytes", "wire length");
+	jsonw_end_object(w);
+}
+
 void render_json(FILE *f, const struct snapshot *s, const struct render_opts *o)
 {
 	json_writer_t w;
@@ -99,6 +114,8 @@ void render_json(FILE *f, const struct snapshot *s, const struct render_opts *o)
 		json_flows(&w, s, o->top);
 	jsonw_uint_field(&w, "packets", snapshot_class_total(s));
 	render_json_reasons(&w, s);
+	if (o->capture)
+		json_capture(&w, o->capture);
 	jsonw_end_object(&w);
 	jsonw_newline(&w);
 }

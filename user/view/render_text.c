@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include "view/model.h"
 #include "lib/fmt.h"
+#include "observe/replay.h"
 #include "view/render.h"
 
 static void ports_table(FILE *f, const struct snapshot *s)
@@ -60,10 +61,20 @@ static void reasons_table(FILE *f, const struct snapshot *s)
 		s->flow_capacity, (uint64_t)flows_evicted(s));
 }
 
+static void capture_line(FILE *f, const struct replay_stats *rs)
+{
+	fprintf(f, "capture: %" PRIu64 " frames, %" PRIu64 " cut by the snap length, %" PRIu64
+		" over the kernel's test_run limit (%u bytes given), %" PRIu64 " runts; bytes count the"
+		" wire length\n", (uint64_t)rs->packets, (uint64_t)rs->snapped, (uint64_t)rs->oversize,
+		rs->max_frame, (uint64_t)rs->runts);
+}
+
 void render_text(FILE *f, const struct snapshot *s, const struct render_opts *o)
 {
 	ports_table(f, s);
 	if (o->flows)
 		flows_table(f, s, o->top);
 	reasons_table(f, s);
+	if (o->capture)
+		capture_line(f, o->capture);
 }
