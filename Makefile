@@ -1,8 +1,8 @@
 # portscope — build, test, deps.
 #
-#   make            build build/portscope (installs missing deps first)
+#   make            build build/portscope (installs missing build deps first)
 #   make test       build and run every test (cmocka unit + BPF test_run + e2e)
-#   make deps       install build/test dependencies from Debian's archive
+#   make deps       install build, demo and test dependencies from Debian's archive
 #   make demo       the lab in network namespaces (root)
 #   make bench      benchmarks, side by side (root): tests/bench/results.md
 #   make soak       fuzzers, every-syscall fault sweep, long differential (root)
@@ -37,39 +37,67 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all docs deps deps-check demo install uninstall test bench asan soak fuzzers vmlinux clean
+.PHONY: all docs deps deps-list deps-check deps-build deps-demo deps-test demo install uninstall test bench asan soak fuzzers vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
-# Debian packages needed to build and test. `make`, `make test` install what
-# is missing. "installed" is the status that counts: a removed package whose
-# config files remain still answers `dpkg -s`.
+# Debian packages, in three sets: `make` and `make install` need only the
+# build set; `make demo` adds the demo set, `make test` the test set (e2e
+# servers and tools: nginx and prometheus as programs the tests start in
+# their own namespaces). Each target installs what is missing of its sets;
+# `make deps` installs all three. "a|b" is satisfied by either package (the
+# first is installed when neither is). "installed" is the status that
+# counts: a removed package whose config files remain still answers
+# `dpkg -s`.
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
 	      libmicrohttpd-dev libncurses-dev make gcc pkg-config
-DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 nginx-light util-linux \
-	      prometheus tmux nftables wrk strace valgrind libcap2-bin libclang-rt-dev
-DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
-deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(1) 2>/dev/null | \
-		 awk '$$2 == "installed" { ok[$$1] = 1 } END { n = split("$(1)", w, " "); \
-		 for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }')
+DEPS_DEMO  := iproute2
+DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 \
+	      nginx-light|nginx-core|nginx-full|nginx-extras util-linux prometheus tmux \
+	      nftables wrk strace valgrind libcap2-bin libclang-rt-dev procps man-db kmod \
+	      iputils-ping
+DEPS       := $(DEPS_BUILD) $(DEPS_DEMO) $(DEPS_TEST)
+deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(subst |, ,$(1)) \
+		 2>/dev/null | awk '$$2 == "installed" { ok[$$1] = 1 } END { \
+		 n = split("$(strip $(1))", w, " "); for (i = 1; i <= n; i++) { \
+		 m = split(w[i], alt, "|"); have = 0; for (j = 1; j <= m; j++) if (ok[alt[j]]) have = 1; \
+		 if (!have) print alt[1] } }')
 
-deps:
-	@missing="$(call deps_missing,$(DEPS))"; \
+# Install what is missing of $(1). Packaged services are not started by the
+# install (policy-rc.d, only when the host has none of its own: removed
+# afterwards): the tests start their own servers. Nothing is stopped,
+# disabled or killed.
+define deps_install
+	@missing="$(call deps_missing,$(1))"; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: installing $$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
+	rcd=/usr/sbin/policy-rc.d; \
+	if [ ! -e $$rcd ]; then \
+		trap 'rm -f $$rcd' EXIT INT TERM; printf '#!/bin/sh\nexit 101\n' >$$rcd; chmod 755 $$rcd; \
+	fi; \
 	apt-get install -y -q --no-install-recommends $$missing || \
-	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; } || exit 1; \
-	for svc in nginx prometheus; do \
-		# tests run their own servers in namespaces, not the packaged services \
-		case " $$missing " in *" $$svc"*) \
-			systemctl disable --now $$svc 2>/dev/null; pkill -x $$svc; true ;; esac; \
-	done
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }
+endef
 
-# Order-only prerequisite of every compile: checked on each run (one
-# dpkg-query), `make deps` only when something is missing.
+deps:
+	$(call deps_install,$(DEPS))
+
+# The packages each set names (first alternatives), for tests/vm/mkroot.sh.
+deps-list:
+	@echo $(foreach d,$(DEPS),$(firstword $(subst |, ,$(d))))
+
+# Order-only prerequisites: checked on each run (one dpkg-query), installing
+# only when something is missing. Every compile has deps-check (build set);
+# demo and test have their own sets.
 deps-check:
-	$(Q)[ -z "$(call deps_missing,$(DEPS))" ] || $(MAKE) --no-print-directory deps
+	$(Q)[ -z "$(call deps_missing,$(DEPS_BUILD))" ] || $(MAKE) --no-print-directory deps-build
 	$(Q)mkdir -p $(BUILD)
+deps-build:
+	$(call deps_install,$(DEPS_BUILD))
+deps-demo:
+	$(call deps_install,$(DEPS_BUILD) $(DEPS_DEMO))
+deps-test:
+	$(call deps_install,$(DEPS_BUILD) $(DEPS_TEST))
 
 # ---- build -----------------------------------------------------------------
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -112,12 +140,12 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c $(SKELS) | deps-check
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/unit/%.c $(SKELS) | deps-check
+$(BUILD)/tests/%.o: tests/unit/%.c $(SKELS) | deps-check deps-test
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/bpf/%.c $(SKELS) | deps-check
+$(BUILD)/tests/%.o: tests/bpf/%.c $(SKELS) | deps-check deps-test
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
@@ -149,7 +177,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJS) | deps-check
 
 fuzzers: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 
-test: $(BUILD)/portscope $(DOCS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS)
+test: $(BUILD)/portscope $(DOCS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS) | deps-test
 	@PS=$(abspath $(BUILD))/portscope bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
 
 # Long runs, bounded (~10 min): the fuzzers under libFuzzer with ASan and
@@ -203,7 +231,7 @@ bench: $(BUILD)/portscope $(BENCH_BINS) $(TOOL_BINS)
 	@bash tests/bench/run.sh
 
 # The lab in network namespaces (root): builds, installs deps when missing.
-demo: $(BUILD)/portscope
+demo: $(BUILD)/portscope | deps-demo
 	$(BUILD)/portscope demo
 
 # Every suite again with AddressSanitizer and UBSan (its own build folder).
