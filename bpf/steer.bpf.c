@@ -81,6 +81,23 @@ struct {
 	__type(value, struct ps_conn_val);
 } conns SEC(".maps");
 
+/* UDP flows: the peer -> the member it was placed on (size set at load). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_UDP_FLOWS_DEFAULT);
+	__type(key, struct ps_conn_key);
+	__type(value, struct ps_udp_flow);
+} udp_flows SEC(".maps");
+
+/* QUIC: a server id -> the slot claiming it (checked against the
+ * configuration in use, which userspace flips after writing this). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * PS_MAX_MEMBERS);
+	__type(key, __u64);
+	__type(value, __u32);
+} quic_ids SEC(".maps");
+
 /* Written and read by userspace only: who each slot is. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -350,39 +367,26 @@ static __always_inline int cookie_ack(struct sk_reuseport_md *md)
 	return 1;
 }
 
-static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
+static __always_inline struct ps_steer_cfg *cfg_in_use(__u32 *cur)
 {
-	struct ps_conn_key k = {};
-	struct ps_slot_stats *st;
-	__u64 migrated;
-	struct ps_steer_meta *m;
-	struct ps_steer_cfg *c;
-	__u32 zero = 0, cur, first, start, slot = 0, t;
-	__u64 closing = 0;
-	int have_peer, is_slot;
-	long err = -ENOENT;
+	__u32 zero = 0;
+	struct ps_steer_meta *m = bpf_map_lookup_elem(&meta, &zero);
 
-	count(PS_S_CALLS);
-	if (!new_connection(md)) {
-		if (!cookie_ack(md))
-			count(PS_S_NOT_SYN);
-		return SK_PASS;
-	}
-	if (md->migrating_sk) {
-		count(PS_S_MIGRATIONS);
-		if (md->sk)	/* the listener going away */
-			closing = bpf_get_socket_cookie(md->sk);
-	}
-	m = bpf_map_lookup_elem(&meta, &zero);
-	cur = m ? m->cur & 1 : 0;
-	c = bpf_map_lookup_elem(&cfg, &cur);
-	if (!c || !c->nlive || c->nlive > PS_MAX_MEMBERS) {
-		count(PS_S_NO_MEMBER);
-		return SK_PASS;
-	}
-	have_peer = peer_of(md, &k) == 0;
-	first = pick(md, cur, c, &k, have_peer, &is_slot, loops);
-	/* candidates: the policy's choice, then the live members after it */
+	*cur = m ? m->cur & 1 : 0;
+	return bpf_map_lookup_elem(&cfg, cur);
+}
+
+/* The policy's choice, then the live members after it, until one selects.
+ * Never the closing listener. 0, or the last error. */
+static __always_inline long place(struct sk_reuseport_md *md, __u32 cur, const struct ps_steer_cfg *c,
+				  const struct ps_conn_key *k, int have_peer, __u64 closing, bool loops,
+				  __u32 *out)
+{
+	__u32 first, start, slot = 0, t;
+	long err = -ENOENT;
+	int is_slot;
+
+	first = pick(md, cur, c, k, have_peer, &is_slot, loops);
 	start = is_slot ? ((__u64)md->hash * c->nlive) >> 32 : first;
 	for (t = 0; t < SELECT_TRIES; t++) {
 		if (is_slot && t == 0)
@@ -396,6 +400,37 @@ static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
 		if (err != -ENOENT)
 			break;		/* selected, or an error a retry won't fix */
 	}
+	*out = slot;
+	return err;
+}
+
+static __always_inline int steer_tcp(struct sk_reuseport_md *md, bool loops)
+{
+	struct ps_conn_key k = {};
+	struct ps_slot_stats *st;
+	struct ps_steer_cfg *c;
+	__u64 migrated, closing = 0;
+	__u32 cur, slot = 0;
+	int have_peer;
+	long err;
+
+	if (!new_connection(md)) {
+		if (!cookie_ack(md))
+			count(PS_S_NOT_SYN);
+		return SK_PASS;
+	}
+	if (md->migrating_sk) {
+		count(PS_S_MIGRATIONS);
+		if (md->sk)	/* the listener going away */
+			closing = bpf_get_socket_cookie(md->sk);
+	}
+	c = cfg_in_use(&cur);
+	if (!c || !c->nlive || c->nlive > PS_MAX_MEMBERS) {
+		count(PS_S_NO_MEMBER);
+		return SK_PASS;
+	}
+	have_peer = peer_of(md, &k) == 0;
+	err = place(md, cur, c, &k, have_peer, closing, loops, &slot);
 	if (err) {
 		count(err == -ENOENT ? PS_S_EMPTY_SLOT : PS_S_SELECT_ERR);
 		return SK_PASS;
@@ -411,6 +446,166 @@ static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
 	if (have_peer)
 		track(md, &k, slot);
 	return SK_PASS;
+}
+
+static __always_inline __u64 now_ns(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_ktime_get_coarse_ns))
+		return bpf_ktime_get_coarse_ns();
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * QUIC (RFC 8999's invariants, any version): a short header (first bit 0)
+ * has the destination connection ID at offset 1, its length known to the
+ * servers only; the servers put their id in bytes [off, off+len) of it. That
+ * id, read as a big-endian number, names a slot (quic_ids), valid when the
+ * configuration in use says the slot claims it. 1: selected by it.
+ */
+static __always_inline int by_cid(struct sk_reuseport_md *md, const struct ps_steer_cfg *c, __u32 *out)
+{
+	__u32 len, slot, *sp;
+	__u64 raw = 0, id;
+	__u8 first;
+
+	if (bpf_skb_load_bytes(md, 8, &first, 1))
+		return 0;		/* no payload: not QUIC */
+	if (first & 0x80) {
+		count(PS_S_QUIC_LONG);
+		return 0;
+	}
+	len = ((c->quic_len - 1) & (PS_QUIC_ID_MAX - 1)) + 1;
+	if (bpf_skb_load_bytes(md, 8 + 1 + c->quic_off, &raw, len))
+		goto miss;
+	id = bpf_be64_to_cpu(raw) >> ((PS_QUIC_ID_MAX - len) * 8);
+	sp = bpf_map_lookup_elem(&quic_ids, &id);
+	if (!sp)
+		goto miss;
+	slot = *sp & (PS_MAX_MEMBERS - 1);
+	if (!((c->quic_claimed >> slot) & 1) || c->quic_id[slot] != id ||
+	    bpf_sk_select_reuseport(md, &members, &slot, 0))
+		goto miss;
+	count(PS_S_CID_HIT);
+	*out = slot;
+	return 1;
+miss:
+	count(PS_S_CID_MISS);
+	return 0;
+}
+
+/* The flow's member, while it is the same socket and the flow is not idle
+ * too long. 1: selected; 0: the flow is to be placed (afresh). */
+static __always_inline int by_flow(struct sk_reuseport_md *md, const struct ps_steer_cfg *c,
+				   const struct ps_conn_key *k, __u64 now, __u32 *out)
+{
+	struct ps_udp_flow *v = bpf_map_lookup_elem(&udp_flows, k);
+	__u32 slot;
+	long err;
+
+	if (!v)
+		return 0;
+	if ((__s64)(now - v->last_ns) > (__s64)c->udp_idle_ns) {
+		count(PS_S_FLOW_IDLE);
+		return 0;
+	}
+	slot = v->slot & (PS_MAX_MEMBERS - 1);
+	if (v->cookie != c->slot_id[slot]) {
+		count(PS_S_FLOW_MOVED);
+		return 0;
+	}
+	err = bpf_sk_select_reuseport(md, &members, &slot, 0);
+	if (err) {
+		count(err == -ENOENT ? PS_S_FLOW_GONE : PS_S_SELECT_ERR);
+		return 0;
+	}
+	v->last_ns = now;
+	count(PS_S_FLOW_HIT);
+	*out = slot;
+	return 1;
+}
+
+/* Record the flow on slot (placed: by the policy, now). */
+static __always_inline void remember(const struct ps_steer_cfg *c, const struct ps_conn_key *k, __u32 slot,
+				     __u64 now, int placed)
+{
+	struct ps_udp_flow nv = {
+		.cookie = c->slot_id[slot & (PS_MAX_MEMBERS - 1)],
+		.placed_ns = now, .last_ns = now, .slot = slot,
+	}, *v = bpf_map_lookup_elem(&udp_flows, k);
+	long err;
+
+	if (v) {
+		if (placed || v->slot != slot || v->cookie != nv.cookie)
+			v->placed_ns = now;
+		v->cookie = nv.cookie;
+		v->slot = slot;
+		v->last_ns = now;
+		return;
+	}
+	/* NOEXIST: inserts are counted exactly (evictions = inserts - entries) */
+	err = bpf_map_update_elem(&udp_flows, k, &nv, BPF_NOEXIST);
+	if (!err)
+		count(PS_S_FLOW_INSERT);
+	else if (err != -EEXIST)
+		count(PS_S_FLOW_INSERT_FAIL);
+}
+
+/*
+ * A datagram: by its QUIC connection ID (when set), else by its flow (when
+ * flows are on: the member it was placed on), else placed by the policy —
+ * and then remembered as the flow's member.
+ */
+static __always_inline int steer_udp(struct sk_reuseport_md *md, bool loops)
+{
+	struct ps_conn_key k = {};
+	struct ps_slot_stats *st;
+	struct ps_steer_cfg *c;
+	__u32 cur, slot = 0;
+	__u64 now, placed = 0;
+	int have_peer, flows;
+	long err;
+
+	c = cfg_in_use(&cur);
+	if (!c) {
+		count(PS_S_NO_MEMBER);
+		return SK_PASS;
+	}
+	have_peer = peer_of(md, &k) == 0;
+	flows = have_peer && c->udp_flows;
+	now = now_ns();
+	if (c->quic_len && by_cid(md, c, &slot))
+		goto selected;
+	if (flows && by_flow(md, c, &k, now, &slot))
+		goto selected;
+	if (!c->nlive || c->nlive > PS_MAX_MEMBERS) {
+		count(PS_S_NO_MEMBER);
+		return SK_PASS;
+	}
+	err = place(md, cur, c, &k, have_peer, 0, loops, &slot);
+	if (err) {
+		count(err == -ENOENT ? PS_S_EMPTY_SLOT : PS_S_SELECT_ERR);
+		return SK_PASS;
+	}
+	placed = flows;
+	if (flows)
+		count(PS_S_FLOW_NEW);
+selected:
+	if (flows)
+		remember(c, &k, slot, now, placed);
+	st = bpf_map_lookup_elem(&slot_stats, &slot);
+	if (st) {
+		st->selected += 1;
+		st->flows += placed;
+	}
+	return SK_PASS;
+}
+
+static __always_inline int steer_one(struct sk_reuseport_md *md, bool loops)
+{
+	count(PS_S_CALLS);
+	if (md->ip_protocol == IPPROTO_UDP)
+		return steer_udp(md, loops);
+	return steer_tcp(md, loops);
 }
 
 /*

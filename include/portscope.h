@@ -128,6 +128,9 @@ enum ps_reason {
 #define PS_MAX_MEMBERS 64	/* sockets in one steered group */
 #define PS_WHEEL_MAX   1024	/* slots of the weighted wheel */
 #define PS_MAX_CPUS    256	/* cpu policy table */
+#define PS_UDP_FLOWS_DEFAULT 65536	/* UDP flow table entries */
+#define PS_UDP_IDLE_DEFAULT  120	/* s: conntrack's UDP stream timeout */
+#define PS_QUIC_ID_MAX       8		/* bytes of a QUIC server id */
 
 enum ps_policy {
 	PS_POL_HASH,		/* the kernel's spread (flow hash), counted */
@@ -153,6 +156,16 @@ struct ps_steer_cfg {
 	__u64 slot_id[PS_MAX_MEMBERS];	/* socket cookie of each slot (affinity) */
 	__u16 wheel[PS_WHEEL_MAX];
 	__u16 cpu_slot[PS_MAX_CPUS];
+	/* UDP: the group's modes, kept with the rest (userspace carries them
+	 * from one configuration to the next) */
+	__u32 udp_flows;		/* 1: a flow stays on the member it was placed on */
+	__u8 proto;			/* the group's: IPPROTO_TCP or IPPROTO_UDP */
+	__u8 quic_off;			/* QUIC short headers: the server id is the */
+	__u8 quic_len;			/* DCID's bytes [off, off+len); len 0: off */
+	__u8 pad;
+	__u64 udp_idle_ns;		/* a flow idle this long is placed afresh */
+	__u64 quic_claimed;		/* bit per slot: quic_id[slot] is its id */
+	__u64 quic_id[PS_MAX_MEMBERS];	/* the server id each slot claims */
 };
 
 struct ps_steer_meta {
@@ -164,6 +177,8 @@ struct ps_steer_meta {
 struct ps_slot_stats {
 	__u64 selected;		/* new connections / datagrams steered to it */
 	__u64 migrated_in;	/* connections moved to it off a closing listener */
+	__u64 flows;		/* UDP: flows placed on it (first datagrams, and
+				 * flows placed afresh) */
 };
 
 /* Least-conn bookkeeping: a connection the program placed, by its peer. */
@@ -186,6 +201,19 @@ struct ps_slot_info {
 	__u32 drained;		/* no new connections */
 	char comm[16];
 	__s32 cpu;		/* SO_INCOMING_CPU of the socket, -1: none */
+	__u32 quic_own;		/* 1: quic_id given (--quic-id); 0: the cookie */
+	__u32 pad;
+	__u64 quic_id;
+};
+
+/* A UDP flow (key: the peer, struct ps_conn_key) and where it was placed. */
+struct ps_udp_flow {
+	__u64 cookie;		/* the member's socket cookie when placed: a slot
+				 * reused by another socket does not inherit it */
+	__u64 placed_ns;	/* bpf_ktime_get(_coarse)_ns at placement */
+	__u64 last_ns;		/* last datagram */
+	__u32 slot;
+	__u32 pad;
 };
 
 #define PS_STEER_REASONS(X)                                                  \
@@ -198,7 +226,22 @@ struct ps_slot_info {
 	X(NO_MEMBER, "fallback_no_member") /* nothing live to choose */      \
 	X(EMPTY_SLOT, "fallback_empty_slot") /* socket closed meanwhile */  \
 	X(SELECT_ERR, "fallback_select_error")                               \
-	X(NO_ADDR, "fallback_no_client_addr") /* affinity without an address */
+	X(NO_ADDR, "fallback_no_client_addr") /* affinity without an address */ \
+	/* UDP flows and QUIC connection IDs (not fallbacks) */               \
+	X(FLOW_HIT, "udp_flow_hit")	/* datagrams sent to their flow's member */ \
+	X(FLOW_NEW, "udp_flow_placed")	/* datagrams placed by the policy as a \
+					   flow's first (new or placed afresh) */ \
+	X(FLOW_IDLE, "udp_flow_expired") /* placed afresh: idle too long */  \
+	X(FLOW_GONE, "udp_flow_member_closed") /* placed afresh: the member's \
+						  socket closed */    \
+	X(FLOW_MOVED, "udp_flow_member_replaced") /* placed afresh: its slot \
+						     has another socket */ \
+	X(FLOW_INSERT, "udp_flow_inserts") /* evictions = inserts - entries */ \
+	X(FLOW_INSERT_FAIL, "udp_flow_insert_failed")                        \
+	X(CID_HIT, "quic_cid_hit")	/* short headers sent by their DCID */ \
+	X(CID_MISS, "quic_cid_miss")	/* short headers whose id no member \
+					   claims: flow table, then policy */ \
+	X(QUIC_LONG, "quic_long_header") /* flow table, then policy */
 
 #define PS_ENUM_ENTRY(id, name) PS_S_##id,
 enum ps_steer_reason {
@@ -206,5 +249,7 @@ enum ps_steer_reason {
 	PS_S_MAX
 };
 #undef PS_ENUM_ENTRY
+
+#define PS_S_FALLBACK_LAST PS_S_NO_ADDR	/* fallbacks: [NO_MEMBER, FALLBACK_LAST] */
 
 #endif /* PORTSCOPE_H */

@@ -55,8 +55,29 @@ static const struct opt steer_opts[] = {
 	  "queued connections migrate to the others", .parse = parse_pid, .flags = OPT_REPEAT },
 	{ "undrain", 'u', OPT_FUNC, REQ(undrain), "PID", "take PID's sockets back", .parse = parse_pid,
 	  .flags = OPT_REPEAT },
+	{ "udp-flows", 0, OPT_FUNC, REQ(udp_flows), "on|off",
+	  "UDP: on keeps each flow (client address and port) on the member\n"
+	  "its first datagram was placed on; off places every datagram by the\n"
+	  "policy (stateless services: DNS, syslog). Default on",
+	  .parse = parse_udp_flows, .values = "on off" },
+	{ "udp-idle", 0, OPT_SECONDS, REQ(udp_idle), "S",
+	  "UDP: a flow idle this long is placed afresh (default 120, as\n"
+	  "conntrack's UDP stream timeout; 0.1..86400)", .min = 0.1, .max = 86400 },
+	{ "udp-flow-entries", 0, OPT_U32, REQ(udp_entries), "N",
+	  "UDP: flows the table holds (LRU; default 65536), set when a group\n"
+	  "is first steered", .min = 16, .max = 1 << 24 },
+	{ "quic-cid", 0, OPT_FUNC, REQ(quic_cid), "OFF:LEN",
+	  "UDP: QUIC short headers go to the member whose id is the DCID's\n"
+	  "bytes [OFF, OFF+LEN), LEN <= 8 (nginx's quic_bpf: 0:8); long headers\n"
+	  "and unclaimed ids by flow, then policy; 'off' stops it",
+	  .parse = parse_quic_cid },
+	{ "quic-id", 0, OPT_FUNC, REQ(quic_ids), "PID=HEX",
+	  "the QUIC server id PID's sockets put in their connection IDs\n"
+	  "(default: the socket's cookie, SO_COOKIE, as nginx writes it)",
+	  .parse = parse_quic_id, .flags = OPT_REPEAT },
 	{ "watch", 'W', OPT_FLAG, OPTF(steer_cfg, watch), NULL,
-	  "stay, and keep the members in step with the group\n(restarted workers join, closed ones leave)" },
+	  "stay, and keep the members in step with the group\n(restarted workers join, closed ones leave); UDP: say the\n"
+	  "flows each drained member holds, and when it holds none" },
 	{ "interval", 'd', OPT_SECONDS, OPTF(steer_cfg, interval), "S",
 	  "--watch period in seconds (default 0.2; 0.01..60; 250ms also)", .min = 0.01, .max = 60 },
 	{ NULL },
@@ -93,6 +114,33 @@ static void print_result(const struct steer_result *res, const char *what, const
 	jsonw_newline(&w);
 }
 
+/* --watch on a UDP group: a drained member's flows, and when it is safe
+ * to stop it. One line each, on stdout. */
+static void drain_said(void *ctx, const struct drain_note *n)
+{
+	const struct common *c = ctx;
+	json_writer_t w;
+
+	if (!c->json) {
+		if (n->flows)
+			printf("drained pid %u (socket %llu): %llu flows left\n", n->pid,
+			       (unsigned long long)n->cookie, (unsigned long long)n->flows);
+		else
+			printf("drained pid %u (socket %llu): 0 flows left, safe to stop\n", n->pid,
+			       (unsigned long long)n->cookie);
+		fflush(stdout);
+		return;
+	}
+	jsonw_init(&w, stdout);
+	jsonw_start_object(&w);
+	jsonw_uint_field(&w, "drained_pid", n->pid);
+	jsonw_uint_field(&w, "cookie", n->cookie);
+	jsonw_uint_field(&w, "flows", n->flows);
+	jsonw_bool_field(&w, "safe_to_stop", !n->flows);
+	jsonw_end_object(&w);
+	jsonw_newline(&w);
+}
+
 static int run_steer(void *cfg, const struct common *c)
 {
 	struct steer_cfg *s = cfg;
@@ -108,7 +156,9 @@ static int run_steer(void *cfg, const struct common *c)
 	snprintf(what, sizeof(what), "%s over %zu member%s", policy_name(res.policy), res.members,
 		 res.members == 1 ? "" : "s");
 	print_result(&res, c->json ? policy_name(res.policy) : what, c);
-	return s->watch ? exit_of(steer_watch(&s->req, s->interval) ? -EIO : 0) : EXIT_OK;
+	if (!s->watch)
+		return EXIT_OK;
+	return exit_of(steer_watch(&s->req, s->interval, drain_said, (void *)c) ? -EIO : 0);
 }
 
 static int run_off(void *cfg, const struct common *c)
@@ -128,26 +178,123 @@ static int run_off(void *cfg, const struct common *c)
 	return EXIT_OK;
 }
 
+static int is_udp(const struct steer_view *v)
+{
+	return v->mode.proto == IPPROTO_UDP;
+}
+
+/* "udp flows on (idle 120 s), quic cid 0:8" */
+static void udp_mode_text(const struct steer_mode *m, char *buf, size_t len)
+{
+	int n;
+
+	if (m->udp_flows)
+		n = snprintf(buf, len, "udp flows on (idle %g s)", m->udp_idle_ns / 1e9);
+	else
+		n = snprintf(buf, len, "udp per datagram (flows off)");
+	if (m->quic_len && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, ", quic cid %u:%u", m->quic_off, m->quic_len);
+}
+
+static void status_udp_text(const struct steer_view *v)
+{
+	const __u64 *r = v->reasons;
+
+	printf("  flow table %llu/%u, %llu evicted (%llu inserts, %llu insert failures); datagrams: %llu by flow, %llu placed\n",
+	       (unsigned long long)v->flow_entries, v->flow_capacity,
+	       (unsigned long long)steer_flows_evicted(v), (unsigned long long)r[PS_S_FLOW_INSERT],
+	       (unsigned long long)r[PS_S_FLOW_INSERT_FAIL], (unsigned long long)r[PS_S_FLOW_HIT],
+	       (unsigned long long)r[PS_S_FLOW_NEW]);
+	printf("  placed afresh: %llu expired, %llu member closed, %llu member replaced; quic: %llu cid hit, %llu cid miss, %llu long header\n",
+	       (unsigned long long)r[PS_S_FLOW_IDLE], (unsigned long long)r[PS_S_FLOW_GONE],
+	       (unsigned long long)r[PS_S_FLOW_MOVED], (unsigned long long)r[PS_S_CID_HIT],
+	       (unsigned long long)r[PS_S_CID_MISS], (unsigned long long)r[PS_S_QUIC_LONG]);
+}
+
+static void member_text(const struct steer_view *v, const struct steer_member *m)
+{
+	printf("  %-4u %-20llu %-8u %-15s %6u %-8s %10llu", m->slot, (unsigned long long)m->info.cookie,
+	       m->info.pid, m->info.comm, m->info.weight, m->info.drained ? "drained" : "live",
+	       (unsigned long long)m->st.selected);
+	if (is_udp(v))
+		printf(" %8llu %8llu %8llu\n", (unsigned long long)m->flows_held,
+		       (unsigned long long)m->flows_recent, (unsigned long long)m->st.flows);
+	else
+		printf(" %9llu %7lld\n", (unsigned long long)m->st.migrated_in, (long long)m->active);
+}
+
 static void status_text(const struct steer_named_view *nv)
 {
 	const struct steer_view *v = &nv->v;
+	char mode[96] = "";
 	size_t i;
 
-	printf("%s  policy %s\n", nv->name, policy_name(v->policy));
-	printf("  %-4s %-20s %-8s %-15s %6s %-8s %10s %9s %7s\n", "SLOT", "COOKIE", "PID", "COMM",
-	       "WEIGHT", "STATE", "SELECTED", "MIGRATED", "ACTIVE");
-	for (i = 0; i < v->n; i++) {
-		const struct steer_member *m = &v->m[i];
-
-		printf("  %-4u %-20llu %-8u %-15s %6u %-8s %10llu %9llu %7lld\n", m->slot,
-		       (unsigned long long)m->info.cookie, m->info.pid, m->info.comm, m->info.weight,
-		       m->info.drained ? "drained" : "live", (unsigned long long)m->st.selected,
-		       (unsigned long long)m->st.migrated_in, (long long)m->active);
-	}
+	if (is_udp(v))
+		udp_mode_text(&v->mode, mode, sizeof(mode));
+	printf("%s  policy %s%s%s\n", nv->name, policy_name(v->policy), *mode ? "  " : "", mode);
+	printf("  %-4s %-20s %-8s %-15s %6s %-8s %10s", "SLOT", "COOKIE", "PID", "COMM", "WEIGHT", "STATE",
+	       is_udp(v) ? "DATAGRAMS" : "SELECTED");
+	if (is_udp(v))
+		printf(" %8s %8s %8s\n", "FLOWS", "FLOWS/S", "PLACED");
+	else
+		printf(" %9s %7s\n", "MIGRATED", "ACTIVE");
+	for (i = 0; i < v->n; i++)
+		member_text(v, &v->m[i]);
+	if (is_udp(v))
+		status_udp_text(v);
 	printf(" ");
-	for (i = 0; i < PS_S_MAX; i++)
+	for (i = 0; i <= PS_S_FALLBACK_LAST; i++)
 		printf(" %s %llu", steer_reason_name(i), (unsigned long long)v->reasons[i]);
 	printf("\n");
+}
+
+static void member_json(json_writer_t *w, const struct steer_view *v, const struct steer_member *m)
+{
+	__u64 id;
+
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "slot", m->slot);
+	jsonw_uint_field(w, "cookie", m->info.cookie);
+	jsonw_uint_field(w, "pid", m->info.pid);
+	jsonw_string_field(w, "comm", m->info.comm);
+	jsonw_uint_field(w, "weight", m->info.weight);
+	jsonw_bool_field(w, "drained", m->info.drained);
+	jsonw_uint_field(w, "selected", m->st.selected);
+	jsonw_uint_field(w, "migrated_in", m->st.migrated_in);
+	jsonw_int_field(w, "active", m->active);
+	if (is_udp(v)) {
+		jsonw_uint_field(w, "flows", m->flows_held);
+		jsonw_uint_field(w, "flows_per_s", m->flows_recent);
+		jsonw_uint_field(w, "flows_placed", m->st.flows);
+		if (quic_claim(&v->mode, &m->info, &id))
+			jsonw_uint_field(w, "quic_id", id);
+	}
+	jsonw_end_object(w);
+}
+
+static void udp_json(json_writer_t *w, const struct steer_view *v)
+{
+	jsonw_name(w, "udp");
+	jsonw_start_object(w);
+	jsonw_bool_field(w, "flows", v->mode.udp_flows);
+	jsonw_float_field(w, "idle_s", "%g", v->mode.udp_idle_ns / 1e9);
+	jsonw_name(w, "flow_table");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "entries", v->flow_entries);
+	jsonw_uint_field(w, "capacity", v->flow_capacity);
+	jsonw_uint_field(w, "inserts", v->reasons[PS_S_FLOW_INSERT]);
+	jsonw_uint_field(w, "evicted", steer_flows_evicted(v));
+	jsonw_end_object(w);
+	jsonw_name(w, "quic_cid");
+	if (v->mode.quic_len) {
+		jsonw_start_object(w);
+		jsonw_uint_field(w, "offset", v->mode.quic_off);
+		jsonw_uint_field(w, "length", v->mode.quic_len);
+		jsonw_end_object(w);
+	} else {
+		jsonw_null(w);
+	}
+	jsonw_end_object(w);
 }
 
 static void status_json(const struct steer_named_view *nv)
@@ -159,24 +306,14 @@ static void status_json(const struct steer_named_view *nv)
 	jsonw_init(&w, stdout);
 	jsonw_start_object(&w);
 	jsonw_string_field(&w, "group", nv->name);
+	jsonw_string_field(&w, "proto", proto_name(v->mode.proto));
 	jsonw_string_field(&w, "policy", policy_name(v->policy));
+	if (is_udp(v))
+		udp_json(&w, v);
 	jsonw_name(&w, "members");
 	jsonw_start_array(&w);
-	for (i = 0; i < v->n; i++) {
-		const struct steer_member *m = &v->m[i];
-
-		jsonw_start_object(&w);
-		jsonw_uint_field(&w, "slot", m->slot);
-		jsonw_uint_field(&w, "cookie", m->info.cookie);
-		jsonw_uint_field(&w, "pid", m->info.pid);
-		jsonw_string_field(&w, "comm", m->info.comm);
-		jsonw_uint_field(&w, "weight", m->info.weight);
-		jsonw_bool_field(&w, "drained", m->info.drained);
-		jsonw_uint_field(&w, "selected", m->st.selected);
-		jsonw_uint_field(&w, "migrated_in", m->st.migrated_in);
-		jsonw_int_field(&w, "active", m->active);
-		jsonw_end_object(&w);
-	}
+	for (i = 0; i < v->n; i++)
+		member_json(&w, v, &v->m[i]);
 	jsonw_end_array(&w);
 	jsonw_name(&w, "reasons");
 	jsonw_start_object(&w);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/caps.h"
@@ -43,7 +44,7 @@ struct loaded {
  * 'steer_loops' (older kernels; PS_STEER_PROG=steer_loops forces it for
  * tests); least-conn's tracker is loaded when CAP_PERFMON allows tracing.
  */
-static int load_program(struct loaded *ld, __u16 port)
+static int load_program(struct loaded *ld, const struct group *g, const struct steer_req *r)
 {
 	const char *force = getenv("PS_STEER_PROG");
 	bool loops;
@@ -52,7 +53,11 @@ static int load_program(struct loaded *ld, __u16 port)
 	ld->skel = steer_bpf__open();
 	if (!ld->skel)
 		return -errno;
-	ld->skel->rodata->group_port = port;
+	ld->skel->rodata->group_port = g->port;
+	/* the UDP flow table: an LRU hash is allocated whole; a TCP group
+	 * needs none (the kernel rounds 1 up to one entry per CPU) */
+	bpf_map__set_max_entries(ld->skel->maps.udp_flows,
+				 g->proto != IPPROTO_UDP ? 1 : r->udp_entries ?: PS_UDP_FLOWS_DEFAULT);
 	loops = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SK_REUSEPORT, BPF_FUNC_loop, NULL) <= 0 ||
 		(force && !strcmp(force, "steer_loops"));
 	ld->prog = loops ? ld->skel->progs.steer_loops : ld->skel->progs.steer;
@@ -81,7 +86,8 @@ static int pin_maps(const struct loaded *ld, const char *dir)
 		[M_META] = ld->skel->maps.meta, [M_RR] = ld->skel->maps.rr,
 		[M_STATS] = ld->skel->maps.slot_stats, [M_ACTIVE] = ld->skel->maps.active,
 		[M_REASONS] = ld->skel->maps.steer_reasons, [M_CONNS] = ld->skel->maps.conns,
-		[M_SLOTS] = ld->skel->maps.slots,
+		[M_SLOTS] = ld->skel->maps.slots, [M_UDP_FLOWS] = ld->skel->maps.udp_flows,
+		[M_QUIC_IDS] = ld->skel->maps.quic_ids,
 	};
 	int i, err = 0;
 
@@ -95,7 +101,8 @@ static int pin_maps(const struct loaded *ld, const char *dir)
 }
 
 /* Members, weights and drains, and the first configuration. */
-static int fill_maps(const char *dir, const struct group *g, __u32 policy, const struct steer_req *r)
+static int fill_maps(const char *dir, const struct group *g, const struct steer_mode *m,
+		     const struct steer_req *r)
 {
 	struct pinned p;
 	int changed, err = open_maps(dir, &p);
@@ -103,11 +110,11 @@ static int fill_maps(const char *dir, const struct group *g, __u32 policy, const
 	if (!err)
 		err = sync_members(&p, g, &changed);
 	if (!err)
-		err = write_args(&p, r);
+		err = write_args(&p, r, m);
 	if (!err)
-		err = publish(&p, policy);
+		err = publish(&p, m);
 	close_pinned(&p);
-	if (err)
+	if (err && err != -EINVAL)
 		pr_warn("cannot fill the group's maps: %s\n", strerror(-err));
 	return err;
 }
@@ -144,12 +151,12 @@ static int attach_and_pin(const struct group *g, const struct loaded *ld, const 
 	return err;
 }
 
-int attach_group(const struct group *g, const char *dir, __u32 policy, const struct steer_req *r)
+int attach_group(const struct group *g, const char *dir, const struct steer_mode *m, const struct steer_req *r)
 {
 	struct loaded ld = {};
 	int err, lk = -1;
 
-	err = load_program(&ld, g->port);
+	err = load_program(&ld, g, r);
 	if (err)
 		goto out;
 	err = pins_prepare(dir);
@@ -160,7 +167,7 @@ int attach_group(const struct group *g, const char *dir, __u32 policy, const str
 	if (err)
 		pr_warn("cannot pin under %s: %s\n", dir, strerror(-err));
 	err = err ?: pin_maps(&ld, dir);
-	err = err ?: fill_maps(dir, g, policy, r);
+	err = err ?: fill_maps(dir, g, m, r);
 	err = err ?: attach_and_pin(g, &ld, dir);
 	if (err)
 		pins_remove(dir);

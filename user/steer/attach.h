@@ -9,7 +9,7 @@
 /* Load, pin the maps, fill them, attach to the group, pin the program last:
  * until SO_ATTACH_REUSEPORT_EBPF the group is untouched, and a failure
  * before it removes the pins. One line on stderr on failure. */
-int attach_group(const struct group *g, const char *dir, __u32 policy, const struct steer_req *r);
+int attach_group(const struct group *g, const char *dir, const struct steer_mode *m, const struct steer_req *r);
 /* SO_DETACH_REUSEPORT_BPF through a member: the kernel's hash again. */
 int detach_group(const struct group *g);
 /* Undo an incomplete directory (its loader died before pinning the

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "lib/log.h"
 #include "lib/parse_arg.h"
@@ -35,6 +36,72 @@ int parse_policy_arg(const char *s, void *policy)
 		return 0;
 	pr_warn("unknown policy '%s': use hash, round-robin, weighted, least-conn, source-affinity or cpu\n", s);
 	return -EINVAL;
+}
+
+int parse_udp_flows(const char *s, void *field)
+{
+	if (!strcmp(s, "on") || !strcmp(s, "off")) {
+		*(int *)field = s[1] == 'n' ? UDP_FLOWS_ON : UDP_FLOWS_OFF;
+		return 0;
+	}
+	pr_warn("invalid --udp-flows '%s': use on or off\n", s);
+	return -EINVAL;
+}
+
+/* OFF:LEN, the server id's place in a short header's DCID: LEN 1..8 bytes
+ * at OFF, within the 255 bytes a connection ID may have (RFC 8999). */
+int parse_quic_cid(const char *s, void *field)
+{
+	struct quic_cid_arg *q = field;
+	char buf[32], *colon;
+	uint64_t off, len;
+
+	if (!strcmp(s, "off")) {
+		*q = (struct quic_cid_arg){ .set = -1 };
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	colon = strchr(buf, ':');
+	if (!colon) {
+		pr_warn("invalid --quic-cid '%s': use OFFSET:LENGTH (e.g. 0:8) or off\n", s);
+		return -EINVAL;
+	}
+	*colon = 0;
+	if (parse_u64(buf, "--quic-cid offset", 0, 247, &off) ||
+	    parse_u64(colon + 1, "--quic-cid length", 1, PS_QUIC_ID_MAX, &len))
+		return -EINVAL;
+	*q = (struct quic_cid_arg){ .set = 1, .off = off, .len = len };
+	return 0;
+}
+
+/* PID=HEX: 1 to 8 bytes, two hex digits each */
+int parse_quic_id(const char *s, void *list)
+{
+	struct quic_id_list *l = list;
+	const char *eq = strchr(s, '='), *h;
+	char pid[32];
+	uint64_t v;
+	size_t n;
+
+	if (l->n == PS_MAX_MEMBERS) {
+		pr_warn("too many --quic-id options (at most %d)\n", PS_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	n = eq ? strlen(eq + 1) : 0;
+	for (h = eq ? eq + 1 : ""; *h && strchr("0123456789abcdefABCDEF", *h); h++)
+		;
+	if (!eq || !n || n % 2 || n > 2 * PS_QUIC_ID_MAX || *h || (size_t)(eq - s) >= sizeof(pid)) {
+		pr_warn("invalid --quic-id '%s': use PID=HEX, 1 to 8 bytes (e.g. 4242=0a01)\n", s);
+		return -EINVAL;
+	}
+	snprintf(pid, sizeof(pid), "%.*s", (int)(eq - s), s);
+	if (parse_u64(pid, "pid", 1, INT_MAX, &v))
+		return -EINVAL;
+	l->v[l->n].pid = v;
+	l->v[l->n].id = strtoull(eq + 1, NULL, 16);
+	l->v[l->n].nbytes = n / 2;
+	l->n++;
+	return 0;
 }
 
 const char *policy_name(__u32 policy)
@@ -152,6 +219,90 @@ void build_cfg(struct ps_steer_cfg *c, __u32 policy, const struct ps_slot_info *
 	}
 }
 
+void mode_default(struct steer_mode *m, __u8 proto)
+{
+	memset(m, 0, sizeof(*m));
+	m->policy = PS_POL_HASH;
+	m->proto = proto;
+	m->udp_flows = proto == IPPROTO_UDP;
+	m->udp_idle_ns = PS_UDP_IDLE_DEFAULT * 1000000000ULL;
+}
+
+void mode_of_cfg(struct steer_mode *m, const struct ps_steer_cfg *c)
+{
+	memset(m, 0, sizeof(*m));
+	m->policy = c->policy;
+	m->proto = c->proto;
+	m->udp_flows = c->udp_flows;
+	m->udp_idle_ns = c->udp_idle_ns;
+	m->quic_off = c->quic_off;
+	m->quic_len = c->quic_len;
+}
+
+void mode_apply(struct steer_mode *m, const struct steer_req *r)
+{
+	if (r->policy >= 0)
+		m->policy = r->policy;
+	if (r->udp_flows != UDP_FLOWS_UNCHANGED)
+		m->udp_flows = r->udp_flows == UDP_FLOWS_ON;
+	if (r->udp_idle > 0)
+		m->udp_idle_ns = r->udp_idle * 1e9;
+	if (r->quic_cid.set) {
+		m->quic_off = r->quic_cid.set > 0 ? r->quic_cid.off : 0;
+		m->quic_len = r->quic_cid.set > 0 ? r->quic_cid.len : 0;
+	}
+}
+
+int quic_claim(const struct steer_mode *m, const struct ps_slot_info *si, __u64 *id)
+{
+	if (!m->quic_len || !si->cookie)
+		return 0;
+	*id = si->quic_own ? si->quic_id : si->cookie;
+	return m->quic_len >= 8 || *id >> (8 * m->quic_len) == 0;
+}
+
+void cfg_set_mode(struct ps_steer_cfg *c, const struct steer_mode *m, const struct ps_slot_info *si)
+{
+	__u64 id;
+	__u32 i;
+
+	c->proto = m->proto;
+	c->udp_flows = m->udp_flows;
+	c->udp_idle_ns = m->udp_idle_ns;
+	c->quic_off = m->quic_off;
+	c->quic_len = m->quic_len;
+	c->quic_claimed = 0;
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		c->quic_id[i] = 0;
+		if (quic_claim(m, &si[i], &id)) {
+			c->quic_id[i] = id;
+			c->quic_claimed |= 1ULL << i;
+		}
+	}
+}
+
+int quic_ids_check(const struct steer_mode *m, const struct ps_slot_info *si)
+{
+	__u64 a, b;
+	__u32 i, j;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		if (m->quic_len && si[i].cookie && si[i].quic_own && m->quic_len < 8 &&
+		    si[i].quic_id >> (8 * m->quic_len)) {
+			pr_warn("--quic-id: pid %u's id has more than the %u bytes of --quic-cid\n", si[i].pid,
+				m->quic_len);
+			return -EINVAL;
+		}
+		for (j = i + 1; quic_claim(m, &si[i], &a) && j < PS_MAX_MEMBERS; j++)
+			if (quic_claim(m, &si[j], &b) && a == b) {
+				pr_warn("--quic-id: pids %u and %u would claim the same QUIC id %" PRIx64 "\n",
+					si[i].pid, si[j].pid, (uint64_t)a);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 static int weight_names(const struct weight_arg *w, __u64 cookie, pid_t pid)
 {
 	return w->cookie ? w->cookie == cookie : w->pid == pid;
@@ -182,6 +333,11 @@ void apply_args(struct ps_slot_info *si, const struct steer_req *r)
 			si[i].drained = 1;
 		if (pid_listed(&r->undrain, si[i].pid))
 			si[i].drained = 0;
+		for (k = 0; k < r->quic_ids.n; k++)
+			if (r->quic_ids.v[k].pid == (pid_t)si[i].pid) {
+				si[i].quic_id = r->quic_ids.v[k].id;
+				si[i].quic_own = 1;
+			}
 	}
 }
 
@@ -202,6 +358,12 @@ static int check_pids(const struct steer_req *r, const struct group *g)
 	const struct pid_list *lists[] = { &r->drain, &r->undrain };
 	size_t i, l, k;
 	int found;
+
+	for (i = 0; i < r->quic_ids.n; i++)
+		if (!group_member_of(g, r->quic_ids.v[i].pid, 0)) {
+			pr_warn("--quic-id: pid %d serves no socket of this group\n", r->quic_ids.v[i].pid);
+			return -EINVAL;
+		}
 
 	for (i = 0; i < r->weights.n; i++) {
 		const struct weight_arg *w = &r->weights.v[i];
@@ -274,6 +436,11 @@ int steer_req_check(const struct steer_req *r, const struct group *g)
 	}
 	if (r->policy == PS_POL_LEAST_CONN && g->proto != IPPROTO_TCP) {
 		pr_warn("least-conn needs connections: use it on TCP groups\n");
+		return -EINVAL;
+	}
+	if (g->proto != IPPROTO_UDP && (r->udp_flows || r->udp_idle > 0 || r->udp_entries ||
+					 r->quic_cid.set || r->quic_ids.n)) {
+		pr_warn("--udp-flows, --udp-idle, --udp-flow-entries, --quic-cid and --quic-id apply to UDP groups\n");
 		return -EINVAL;
 	}
 	return 0;

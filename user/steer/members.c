@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,8 +22,40 @@ static int reset_slot(const struct pinned *p, __u32 i)
 	return 0;
 }
 
+/*
+ * A free slot, preferring one the configuration in use does not name (busy:
+ * a bit per slot it does): a slot freed in this pass still has its old
+ * socket's cookie there until the next flip, and UDP flows and QUIC ids
+ * placed on the old socket must not reach a new one meanwhile.
+ */
+static __u32 free_slot(const struct ps_slot_info *si, __u64 busy)
+{
+	__u32 i;
+
+	for (i = 0; i < PS_MAX_MEMBERS; i++)
+		if (!si[i].cookie && !((busy >> i) & 1))
+			return i;
+	for (i = 0; i < PS_MAX_MEMBERS && si[i].cookie; i++)
+		;
+	return i;
+}
+
+/* Slots the configuration in use names (0 when it cannot be read). */
+static __u64 busy_slots(const struct pinned *p)
+{
+	struct ps_steer_cfg *c = malloc(sizeof(*c));
+	__u64 busy = 0;
+	__u32 i;
+
+	if (c && !current_cfg(p, c))
+		for (i = 0; i < PS_MAX_MEMBERS; i++)
+			busy |= (__u64)!!c->slot_id[i] << i;
+	free(c);
+	return busy;
+}
+
 /* Put a member socket into a free slot: borrow it, insert it, let go. */
-static int add_member(const struct pinned *p, struct ps_slot_info *si, const struct member *m)
+static int add_member(const struct pinned *p, struct ps_slot_info *si, const struct member *m, __u64 busy)
 {
 	const struct holder *srv = member_server(m);
 	socklen_t len = sizeof(int);
@@ -32,8 +65,7 @@ static int add_member(const struct pinned *p, struct ps_slot_info *si, const str
 
 	if (!srv)
 		return -ESRCH;
-	for (i = 0; i < PS_MAX_MEMBERS && si[i].cookie; i++)
-		;
+	i = free_slot(si, busy);
 	if (i == PS_MAX_MEMBERS)
 		return -ENOSPC;
 	fd = adopt_fd(srv->pid, srv->fd);
@@ -67,6 +99,7 @@ static int add_member(const struct pinned *p, struct ps_slot_info *si, const str
 int sync_members(const struct pinned *p, const struct group *g, int *changed)
 {
 	struct ps_slot_info si[PS_MAX_MEMBERS];
+	__u64 busy = busy_slots(p);
 	size_t k;
 	__u32 i;
 	int err, found;
@@ -94,7 +127,7 @@ int sync_members(const struct pinned *p, const struct group *g, int *changed)
 			found = si[i].cookie == g->m[k].sk.cookie;
 		if (found)
 			continue;
-		err = add_member(p, si, &g->m[k]);
+		err = add_member(p, si, &g->m[k], busy);
 		if (err == -ESTALE || err == -ESRCH)
 			continue;	/* gone meanwhile: the next pass sees it */
 		if (err)

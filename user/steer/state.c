@@ -122,8 +122,29 @@ int write_slot(const struct pinned *p, __u32 i, const struct ps_slot_info *si)
 	return bpf_map_update_elem(p->fd[M_SLOTS], &i, si, BPF_ANY) ? -errno : 0;
 }
 
+/* QUIC ids claimed in c into quic_ids (before the flip), or the ids no
+ * longer claimed out of it (after). */
+static void sync_quic_ids(const struct pinned *p, const struct ps_steer_cfg *c, int add)
+{
+	__u64 key, next, *prev = NULL;
+	__u32 i, slot;
+	int claimed;
+
+	for (i = 0; add && i < PS_MAX_MEMBERS; i++)
+		if ((c->quic_claimed >> i) & 1)
+			bpf_map_update_elem(p->fd[M_QUIC_IDS], &c->quic_id[i], &i, BPF_ANY);
+	while (!add && !bpf_map_get_next_key(p->fd[M_QUIC_IDS], prev, &next)) {
+		claimed = !bpf_map_lookup_elem(p->fd[M_QUIC_IDS], &next, &slot) && slot < PS_MAX_MEMBERS &&
+			  ((c->quic_claimed >> slot) & 1) && c->quic_id[slot] == next;
+		if (!claimed && !bpf_map_delete_elem(p->fd[M_QUIC_IDS], &next))
+			continue;	/* from the start again: the order changed */
+		key = next;
+		prev = &key;
+	}
+}
+
 /* Write the configuration not in use, then flip to it. */
-int publish(const struct pinned *p, __u32 policy)
+int publish(const struct pinned *p, const struct steer_mode *mode)
 {
 	struct ps_slot_info si[PS_MAX_MEMBERS];
 	struct ps_steer_cfg *c = malloc(sizeof(*c));
@@ -137,37 +158,66 @@ int publish(const struct pinned *p, __u32 policy)
 	if (!err && bpf_map_lookup_elem(p->fd[M_META], &zero, &m))
 		err = -errno;
 	if (!err) {
-		build_cfg(c, policy, si, libbpf_num_possible_cpus());
+		build_cfg(c, mode->policy, si, libbpf_num_possible_cpus());
+		cfg_set_mode(c, mode, si);
+		sync_quic_ids(p, c, 1);
 		next = !(m.cur & 1);
 		if (bpf_map_update_elem(p->fd[M_CFG], &next, c, BPF_ANY))
 			err = -errno;
 		m.cur = next;
 		if (!err && bpf_map_update_elem(p->fd[M_META], &zero, &m, BPF_ANY))
 			err = -errno;
+		if (!err)
+			sync_quic_ids(p, c, 0);
 	}
+	free(c);
+	return err;
+}
+
+int current_cfg(const struct pinned *p, struct ps_steer_cfg *c)
+{
+	struct ps_steer_meta m;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(p->fd[M_META], &zero, &m))
+		return -errno;
+	m.cur &= 1;
+	return bpf_map_lookup_elem(p->fd[M_CFG], &m.cur, c) ? -errno : 0;
+}
+
+int current_mode(const struct pinned *p, struct steer_mode *mode)
+{
+	struct ps_steer_cfg *c = malloc(sizeof(*c));
+	int err = c ? current_cfg(p, c) : -ENOMEM;
+
+	if (!err)
+		mode_of_cfg(mode, c);
 	free(c);
 	return err;
 }
 
 int current_policy(const struct pinned *p, __u32 *policy)
 {
-	struct ps_steer_meta m;
-	struct ps_steer_cfg *c = malloc(sizeof(*c));
-	__u32 zero = 0;
-	int err = 0;
+	struct steer_mode m;
+	int err = current_mode(p, &m);
 
-	if (!c)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(p->fd[M_META], &zero, &m) ||
-	    (m.cur &= 1, bpf_map_lookup_elem(p->fd[M_CFG], &m.cur, c)))
-		err = -errno;
-	else
-		*policy = c->policy;
-	free(c);
+	if (!err)
+		*policy = m.policy;
 	return err;
 }
 
-int write_args(const struct pinned *p, const struct steer_req *r)
+int flow_capacity(const struct pinned *p, __u32 *cap)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(p->fd[M_UDP_FLOWS], &info, &len))
+		return -errno;
+	*cap = info.max_entries;
+	return 0;
+}
+
+int write_args(const struct pinned *p, const struct steer_req *r, const struct steer_mode *m)
 {
 	struct ps_slot_info si[PS_MAX_MEMBERS];
 	int err = read_slots(p, si);
@@ -176,6 +226,8 @@ int write_args(const struct pinned *p, const struct steer_req *r)
 	if (err)
 		return err;
 	apply_args(si, r);
+	if (quic_ids_check(m, si))
+		return -EINVAL;	/* nothing written */
 	for (i = 0; !err && i < PS_MAX_MEMBERS; i++)
 		if (si[i].cookie)
 			err = write_slot(p, i, si + i);

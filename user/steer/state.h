@@ -15,7 +15,7 @@
 /* The maps of a steered group, by pin name (the skeleton's map names). */
 #define STEER_MAPS(X) X(MEMBERS, members) X(CFG, cfg) X(META, meta) X(RR, rr) \
 	X(STATS, slot_stats) X(ACTIVE, active) X(REASONS, steer_reasons) X(CONNS, conns) \
-	X(SLOTS, slots)
+	X(SLOTS, slots) X(UDP_FLOWS, udp_flows) X(QUIC_IDS, quic_ids)
 #define STEER_MAP_ENUM(id, name) M_##id,
 enum { STEER_MAPS(STEER_MAP_ENUM) M_N };
 extern const char *const steer_map_names[M_N];
@@ -44,11 +44,21 @@ void unlock_group(int fd);
 
 int read_slots(const struct pinned *p, struct ps_slot_info *si);
 int write_slot(const struct pinned *p, __u32 i, const struct ps_slot_info *si);
-/* Build the configuration not in use from the slots, then flip to it. */
-int publish(const struct pinned *p, __u32 policy);
+/* Build the configuration not in use from the slots and m, then flip to
+ * it (QUIC ids claimed are written to quic_ids before, the others removed
+ * after). */
+struct steer_mode;
+int publish(const struct pinned *p, const struct steer_mode *m);
 int current_policy(const struct pinned *p, __u32 *policy);
-/* The weights and drains of r onto the group's slots. */
+/* The configuration in use (*c), or its mode. */
+int current_cfg(const struct pinned *p, struct ps_steer_cfg *c);
+int current_mode(const struct pinned *p, struct steer_mode *m);
+/* max_entries of the UDP flow table */
+int flow_capacity(const struct pinned *p, __u32 *cap);
+/* The weights, drains and QUIC ids of r onto the group's slots; -EINVAL
+ * (after one line, nothing written) when two slots would claim one QUIC id
+ * under m. */
 struct steer_req;
-int write_args(const struct pinned *p, const struct steer_req *r);
+int write_args(const struct pinned *p, const struct steer_req *r, const struct steer_mode *m);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "lib/caps.h"
@@ -106,23 +107,36 @@ static int least_conn_ready(const char *dir)
 	return 0;
 }
 
-/* Already steered: members, weights, drains and policy through the maps. */
+/* The flow table is sized when the group is first steered. */
+static int check_capacity(const struct pinned *p, const struct steer_req *r)
+{
+	__u32 cap;
+
+	if (!r->udp_entries || flow_capacity(p, &cap) || cap == r->udp_entries)
+		return 0;
+	pr_warn("--udp-flow-entries: this group's flow table has %u entries, sized when it was first steered ('steer off' it, then steer it again)\n",
+		cap);
+	return -EINVAL;
+}
+
+/* Already steered: members, weights, drains, policy and modes through the
+ * maps. */
 static int update_group(const struct pinned *p, const struct group *g, const struct steer_req *r,
-			__u32 *policy)
+			struct steer_mode *m)
 {
 	struct ps_slot_info si[PS_MAX_MEMBERS];
 	int lk = lock_group(p->dir), changed, err;
 
-	err = current_policy(p, policy);
-	if (!err && r->policy >= 0)
-		*policy = r->policy;
+	err = check_capacity(p, r) ?: current_mode(p, m);
+	if (!err)
+		mode_apply(m, r);
 	err = err ?: sync_members(p, g, &changed);
-	err = err ?: write_args(p, r);
+	err = err ?: write_args(p, r, m);
 	if (!err && !read_slots(p, si) && slots_idle(si))
 		pr_warn("note: every member is drained or weighted 0; the kernel's hash decides\n");
-	err = err ?: publish(p, *policy);
+	err = err ?: publish(p, m);
 	unlock_group(lk);
-	if (err)
+	if (err && err != -EINVAL)
 		pr_warn("cannot update %s: %s\n", p->dir, strerror(-err));
 	return err;
 }
@@ -145,8 +159,12 @@ static int open_or_attach(const struct group *g, const char *dir, const struct s
 		err = -ENOENT;
 	}
 	if (err == -ENOENT) {
+		struct steer_mode m;
+
 		*fresh = 1;
-		err = attach_group(g, dir, r->policy >= 0 ? r->policy : PS_POL_HASH, r);
+		mode_default(&m, g->proto);
+		mode_apply(&m, r);
+		err = attach_group(g, dir, &m, r);
 		return err ?: open_pinned(dir, p);
 	}
 	if (err)
@@ -160,7 +178,7 @@ int steer_apply(const struct steer_req *r, struct steer_result *out)
 	struct groups gs = {};
 	char dir[PATH_MAX];
 	struct pinned p;
-	__u32 policy = r->policy >= 0 ? r->policy : PS_POL_HASH;
+	struct steer_mode m;
 	int err, fresh;
 
 	err = find_group(r, &gs, &g, 0);
@@ -177,22 +195,64 @@ int steer_apply(const struct steer_req *r, struct steer_result *out)
 	err = open_or_attach(g, dir, r, &p, &fresh);
 	if (err)
 		goto out;
-	if (!fresh)
-		err = update_group(&p, g, r, &policy);
+	err = fresh ? current_mode(&p, &m) : update_group(&p, g, r, &m);
 	close_pinned(&p);
-	*out = (struct steer_result){ g->proto, g->port, policy, g->n };
+	*out = (struct steer_result){ g->proto, g->port, m.policy, g->n };
 out:
 	groups_free(&gs);
 	return err;
 }
 
+/* What --watch last said of each drained member holding UDP flows. */
+struct drain_said {
+	__u64 cookie;
+	__u64 flows;
+	double at;	/* CLOCK_MONOTONIC seconds */
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A drained member's flows: said at once when they reach 0, else at most
+ * once a second when they change. */
+static void drain_notes(const struct group *g, struct drain_said *said, drain_note_fn note, void *ctx)
+{
+	struct steer_view v;
+	double now = mono_now();
+	size_t i;
+
+	if (!note || g->proto != IPPROTO_UDP || steer_view_of(g, &v) || !v.steered || !v.mode.udp_flows)
+		return;
+	for (i = 0; i < v.n; i++) {
+		const struct steer_member *m = &v.m[i];
+		struct drain_said *s = &said[m->slot];
+		struct drain_note n = { m->info.pid, m->info.cookie, m->flows_held };
+
+		if (!m->info.drained) {
+			s->cookie = 0;
+			continue;
+		}
+		if (s->cookie == m->info.cookie &&
+		    (s->flows == m->flows_held || (m->flows_held && now - s->at < 1)))
+			continue;
+		*s = (struct drain_said){ m->info.cookie, m->flows_held, now };
+		note(ctx, &n);
+	}
+}
+
 /* One pass of --watch: the slots in step with the group's members. */
-static int watch_once(const struct steer_req *r, const char *dir)
+static int watch_once(const struct steer_req *r, const char *dir, struct drain_said *said, drain_note_fn note,
+		      void *ctx)
 {
 	const struct group *g;
 	struct groups gs = {};
+	struct steer_mode m;
 	struct pinned p;
-	__u32 policy;
 	int changed, err, lk;
 
 	if (find_group(r, &gs, &g, 1)) {
@@ -206,19 +266,22 @@ static int watch_once(const struct steer_req *r, const char *dir)
 	}
 	lk = lock_group(dir);
 	err = sync_members(&p, g, &changed);
-	/* the policy may have been changed by another 'steer' meanwhile */
-	if (!err && changed && !(err = current_policy(&p, &policy))) {
-		err = publish(&p, policy);
+	/* the mode may have been changed by another 'steer' meanwhile */
+	if (!err && changed && !(err = current_mode(&p, &m))) {
+		err = publish(&p, &m);
 		pr_info("members changed: %zu now\n", g->n);
 	}
 	unlock_group(lk);
 	close_pinned(&p);
+	if (!err)
+		drain_notes(g, said, note, ctx);
 	groups_free(&gs);
 	return err;
 }
 
-int steer_watch(const struct steer_req *r, double interval)
+int steer_watch(const struct steer_req *r, double interval, drain_note_fn note, void *ctx)
 {
+	struct drain_said said[PS_MAX_MEMBERS] = {};
 	const struct group *g;
 	struct groups gs = {};
 	char dir[PATH_MAX];
@@ -233,7 +296,7 @@ int steer_watch(const struct steer_req *r, double interval)
 	pr_info("watching the group every %g s; Ctrl-C leaves it steered\n", interval);
 	while (!ps_stop && !err) {
 		sleep_unless_stopped(interval);
-		err = watch_once(r, dir);
+		err = watch_once(r, dir, said, note, ctx);
 	}
 	if (err)
 		pr_warn("cannot update the group: %s\n", strerror(-err));

@@ -20,9 +20,19 @@ struct steer_result {
 
 /* Steer r's group: attach the first time, afterwards only maps change. */
 int steer_apply(const struct steer_req *r, struct steer_result *out);
+/* --watch's word on a drained member of a UDP group with flows: the flows
+ * it still holds (0: nothing more will reach it; safe to stop). */
+struct drain_note {
+	__u32 pid;
+	__u64 cookie;
+	__u64 flows;
+};
+typedef void (*drain_note_fn)(void *ctx, const struct drain_note *n);
+
 /* After steer_apply: keep the members in step with the group (restarted
- * workers join, closed ones leave) every interval, until ps_stop. */
-int steer_watch(const struct steer_req *r, double interval);
+ * workers join, closed ones leave) every interval, until ps_stop; note()
+ * is told of drained members' flows (NULL: not). */
+int steer_watch(const struct steer_req *r, double interval, drain_note_fn note, void *ctx);
 
 enum steer_off_how { STEER_OFF_DETACHED, STEER_OFF_STALE };
 /* Back to the kernel's hash; or, when nobody listens any more, remove the

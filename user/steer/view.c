@@ -6,7 +6,10 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <netinet/in.h>
+#include <time.h>
 #include "lib/pins.h"
+#include "observe/maps.h"
 #include "steer/state.h"
 #include "steer/view.h"
 
@@ -22,8 +25,48 @@ static int read_stats(const struct pinned *p, __u32 slot, struct ps_slot_stats *
 	for (c = 0; c < ncpus; c++) {
 		out->selected += v[c].selected;
 		out->migrated_in += v[c].migrated_in;
+		out->flows += v[c].flows;
 	}
 	return 0;
+}
+
+/* The UDP flow table, counted per slot: flows held (their member is still
+ * the slot's socket, not idle) and placed in the last second. */
+static int read_flows(const struct pinned *p, struct steer_view *v, const struct ps_slot_info *si)
+{
+	struct map_dump d = {};
+	struct timespec ts;
+	__u64 now, held[PS_MAX_MEMBERS] = {}, recent[PS_MAX_MEMBERS] = {};
+	size_t i;
+	int err;
+
+	if ((err = flow_capacity(p, &v->flow_capacity)) || (err = map_dump(p->fd[M_UDP_FLOWS], &d)))
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (i = 0; i < d.n; i++) {
+		const struct ps_udp_flow *f = (const void *)((char *)d.vals + i * d.val_stride);
+
+		if (f->slot >= PS_MAX_MEMBERS || si[f->slot].cookie != f->cookie ||
+		    (__s64)(now - f->last_ns) > (__s64)v->mode.udp_idle_ns)
+			continue;
+		held[f->slot]++;
+		recent[f->slot] += (__s64)(now - f->placed_ns) < 1000000000LL;
+	}
+	v->flow_entries = d.n;
+	for (i = 0; i < v->n; i++) {
+		v->m[i].flows_held = held[v->m[i].slot];
+		v->m[i].flows_recent = recent[v->m[i].slot];
+	}
+	map_dump_free(&d);
+	return 0;
+}
+
+__u64 steer_flows_evicted(const struct steer_view *v)
+{
+	__u64 ins = v->reasons[PS_S_FLOW_INSERT];
+
+	return ins > v->flow_entries ? ins - v->flow_entries : 0;
 }
 
 /* Everything status and groups show of a steered group. */
@@ -37,9 +80,10 @@ static int read_view(const struct pinned *p, struct steer_view *v)
 	memset(v, 0, sizeof(*v));
 	err = read_slots(p, si);
 	if (!err)
-		err = current_policy(p, &v->policy);
+		err = current_mode(p, &v->mode);
 	if (err)
 		return err;
+	v->policy = v->mode.policy;
 	memset(rv, 0, sizeof(rv));	/* valgrind sees one value written, not ncpus */
 	for (i = 0; i < PS_S_MAX; i++)
 		if (!bpf_map_lookup_elem(p->fd[M_REASONS], &i, rv))
@@ -57,7 +101,7 @@ static int read_view(const struct pinned *p, struct steer_view *v)
 		v->n++;
 	}
 	v->steered = 1;
-	return 0;
+	return v->mode.proto == IPPROTO_UDP ? read_flows(p, v, si) : 0;
 }
 
 int steer_view_of(const struct group *g, struct steer_view *v)

@@ -136,9 +136,82 @@ static void steer_series(FILE *f, const struct port_view *v)
 			fprintf(f, "portscope_steer_migrated_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.migrated_in);
 			fprintf(f, "portscope_steer_active{%s} %" PRId64 "\n", lbl, (int64_t)sm->active);
 		}
-		for (r = PS_S_NO_MEMBER; r < PS_S_MAX; r++)
+		for (r = PS_S_NO_MEMBER; r <= PS_S_FALLBACK_LAST; r++)
 			fprintf(f, "portscope_steer_fallbacks_total{proto=\"%s\",addr=\"%s\",port=\"%u\",reason=\"%s\"} %" PRIu64 "\n",
 				proto_name(gr->proto), a, gr->port, steer_reason_name(r), (uint64_t)sv.reasons[r]);
+	}
+}
+
+/* UDP groups: flows per member, the flow table, datagrams by how they
+ * were steered (flow hit or placement), flows placed afresh by reason, QUIC
+ * connection-ID hits and misses. */
+static void udp_member_series(FILE *f, const struct group *gr, const char *a, const struct steer_view *sv)
+{
+	size_t m;
+
+	for (m = 0; m < sv->n; m++) {
+		const struct steer_member *sm = &sv->m[m];
+		char lbl[256];
+
+		snprintf(lbl, sizeof(lbl), "addr=\"%s\",port=\"%u\",cookie=\"%" PRIu64 "\",pid=\"%u\"", a, gr->port,
+			 (uint64_t)sm->info.cookie, sm->info.pid);
+		fprintf(f, "portscope_steer_udp_flows{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->flows_held);
+		fprintf(f, "portscope_steer_udp_flows_placed_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.flows);
+	}
+}
+
+static void udp_group_series(FILE *f, const struct group *gr, const char *a, const struct steer_view *sv)
+{
+	static const struct { const char *family, *label; int r; } rows[] = {
+		{ "portscope_steer_udp_datagrams_total", "how=\"flow\"", PS_S_FLOW_HIT },
+		{ "portscope_steer_udp_datagrams_total", "how=\"placed\"", PS_S_FLOW_NEW },
+		{ "portscope_steer_udp_replaced_total", "reason=\"expired\"", PS_S_FLOW_IDLE },
+		{ "portscope_steer_udp_replaced_total", "reason=\"member_closed\"", PS_S_FLOW_GONE },
+		{ "portscope_steer_udp_replaced_total", "reason=\"member_replaced\"", PS_S_FLOW_MOVED },
+		{ "portscope_steer_quic_cid_total", "result=\"hit\"", PS_S_CID_HIT },
+		{ "portscope_steer_quic_cid_total", "result=\"miss\"", PS_S_CID_MISS },
+		{ "portscope_steer_quic_cid_total", "result=\"long_header\"", PS_S_QUIC_LONG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(f, "%s{addr=\"%s\",port=\"%u\",%s} %" PRIu64 "\n", rows[i].family, a, gr->port, rows[i].label,
+			(uint64_t)sv->reasons[rows[i].r]);
+	fprintf(f, "portscope_steer_udp_flow_table_entries{addr=\"%s\",port=\"%u\"} %" PRIu64 "\n", a, gr->port,
+		(uint64_t)sv->flow_entries);
+	fprintf(f, "portscope_steer_udp_flow_table_capacity{addr=\"%s\",port=\"%u\"} %u\n", a, gr->port,
+		sv->flow_capacity);
+	fprintf(f, "portscope_steer_udp_flow_table_evicted_total{addr=\"%s\",port=\"%u\"} %" PRIu64 "\n", a,
+		gr->port, (uint64_t)steer_flows_evicted(sv));
+}
+
+static void udp_series(FILE *f, const struct port_view *v)
+{
+	static const char *const fam[][3] = {
+		{ "portscope_steer_udp_flows", "gauge", "UDP flows a member holds (its own, not idle)." },
+		{ "portscope_steer_udp_flows_placed_total", "counter", "UDP flows placed on a member by the policy." },
+		{ "portscope_steer_udp_datagrams_total", "counter", "UDP datagrams steered by their flow, or placed." },
+		{ "portscope_steer_udp_replaced_total", "counter", "UDP flows placed afresh, by reason." },
+		{ "portscope_steer_quic_cid_total", "counter", "QUIC packets: short headers by connection ID (hit), unclaimed (miss); long headers." },
+		{ "portscope_steer_udp_flow_table_entries", "gauge", "Entries in the UDP flow table." },
+		{ "portscope_steer_udp_flow_table_capacity", "gauge", "Size of the UDP flow table (LRU)." },
+		{ "portscope_steer_udp_flow_table_evicted_total", "counter", "UDP flows evicted by the LRU (inserts - entries)." },
+	};
+	struct steer_view sv;
+	char a[INET6_ADDRSTRLEN];
+	size_t g, k;
+	int head = 0;
+
+	for (g = 0; g < v->gs.n; g++) {
+		const struct group *gr = &v->gs.g[g];
+
+		if (gr->proto != IPPROTO_UDP || steer_view_of(gr, &sv) || !sv.steered)
+			continue;
+		for (k = 0; !head++ && k < sizeof(fam) / sizeof(fam[0]); k++)
+			family(f, fam[k][0], fam[k][1], fam[k][2]);
+		inet_ntop(gr->family, gr->addr, a, sizeof(a));
+		udp_member_series(f, gr, a, &sv);
+		udp_group_series(f, gr, a, &sv);
 	}
 }
 
@@ -160,6 +233,7 @@ int prom_expose(FILE *f, const struct map_fds *fds)
 	port_series(f, &v);
 	reason_series(f, &v.snap);
 	steer_series(f, &v);
+	udp_series(f, &v);
 	view_free(&v);
 	return 0;
 }
