@@ -125,6 +125,10 @@ int parse_weight(const char *s, void *list)
 		pr_warn("too many --weight options (at most %d)\n", PS_MAX_MEMBERS);
 		return -EINVAL;
 	}
+	if (strlen(s) >= sizeof(buf)) {
+		pr_warn("invalid --weight '%.20s…': too long\n", s);
+		return -EINVAL;
+	}
 	snprintf(buf, sizeof(buf), "%s", s);
 	eq = strchr(buf, '=');
 	if (!eq) {
@@ -164,24 +168,46 @@ int parse_pid(const char *s, void *list)
 	return 0;
 }
 
+/*
+ * Weights scaled to a wheel of at most PS_WHEEL_MAX turns: each member gets
+ * its share rounded down, at least one turn (equal weights stay equal; the
+ * wheel may be a few turns short of the maximum). When the minimums push
+ * the sum past the wheel, the largest shares give a turn each.
+ */
+static __u64 scale_weights(__u64 *w, __u32 n, __u64 sum)
+{
+	__u64 total = 0;
+	__u32 i, best;
+
+	for (i = 0; i < n; i++) {
+		w[i] = w[i] * PS_WHEEL_MAX / sum ?: 1;
+		total += w[i];
+	}
+	while (total > PS_WHEEL_MAX) {
+		for (best = 0, i = 1; i < n; i++)
+			if (w[i] > w[best])
+				best = i;
+		w[best]--;
+		total--;
+	}
+	return total;
+}
+
 /* Smooth weighted round-robin (nginx's): spreads each slot's turns evenly
- * over the wheel instead of in runs. Weights are scaled to fit the wheel. */
+ * over the wheel instead of in runs. */
 void build_wheel(struct ps_steer_cfg *c, const struct ps_slot_info *si)
 {
 	__u64 sum = 0, w[PS_MAX_MEMBERS] = {};
 	__s64 cur[PS_MAX_MEMBERS] = {};
 	__u32 i, k, best;
 
-	for (i = 0; i < c->nlive; i++)
-		sum += si[c->live[i]].weight;
 	for (i = 0; i < c->nlive; i++) {
 		w[i] = si[c->live[i]].weight;
-		if (sum > PS_WHEEL_MAX)
-			w[i] = (w[i] * PS_WHEEL_MAX + sum / 2) / sum ?: 1;
-	}
-	for (sum = 0, i = 0; i < c->nlive; i++)
 		sum += w[i];
-	c->wheel_len = sum > PS_WHEEL_MAX ? PS_WHEEL_MAX : sum;
+	}
+	if (sum > PS_WHEEL_MAX)
+		sum = scale_weights(w, c->nlive, sum);
+	c->wheel_len = sum;
 	for (k = 0; k < c->wheel_len; k++) {
 		best = 0;
 		for (i = 0; i < c->nlive; i++) {
@@ -390,48 +416,51 @@ static int check_pids(const struct steer_req *r, const struct group *g)
 	return 0;
 }
 
-/* Weights that leave nothing to choose. */
-static int weights_sum_zero(const struct steer_req *r, const struct group *g)
+/* The weight r gives member m (1 unless named), and whether r drains it
+ * (apply_args: an --undrain of the same pid wins). */
+static __u32 req_weight(const struct steer_req *r, const struct member *m, pid_t pid, int *drained)
 {
-	__u64 sum = 0;
-	size_t k, i;
-	__u32 w;
+	__u32 w = 1;
+	size_t i;
 
-	for (k = 0; k < g->n; k++) {
-		const struct holder *srv = member_server(&g->m[k]);
-
-		w = 1;
-		for (i = 0; i < r->weights.n; i++)
-			if (weight_names(&r->weights.v[i], g->m[k].sk.cookie, srv ? srv->pid : 0))
-				w = r->weights.v[i].w;
-		sum += w;
-	}
-	return r->weights.n && !sum;
+	for (i = 0; i < r->weights.n; i++)
+		if (weight_names(&r->weights.v[i], m->sk.cookie, pid))
+			w = r->weights.v[i].w;
+	*drained = pid_listed(&r->drain, pid) && !pid_listed(&r->undrain, pid);
+	return w;
 }
 
-/* --drain naming every member's server: no member would take a connection */
-static int drains_all(const struct steer_req *r, const struct group *g)
+/* What r leaves to choose from: 1 every member drained, 2 the members left
+ * all weighted 0, 0 something. */
+static int leaves_none(const struct steer_req *r, const struct group *g)
 {
-	size_t k, n = 0;
+	size_t k, live = 0;
+	__u64 sum = 0;
+	__u32 w;
+	int drained;
 
 	for (k = 0; k < g->n; k++) {
 		const struct holder *srv = member_server(&g->m[k]);
 
-		n += srv && pid_listed(&r->drain, srv->pid);
+		w = req_weight(r, &g->m[k], srv ? srv->pid : 0, &drained);
+		live += !drained;
+		sum += drained ? 0 : w;
 	}
-	return g->n && n == g->n;
+	if (g->n && !live)
+		return 1;
+	return r->weights.n && !sum ? 2 : 0;
 }
 
 int steer_req_check(const struct steer_req *r, const struct group *g)
 {
 	if (check_pids(r, g))
 		return -EINVAL;
-	if (weights_sum_zero(r, g)) {
-		pr_warn("--weight: the weights sum to 0; no member would get a connection\n");
-		return -EINVAL;
-	}
-	if (drains_all(r, g)) {
+	switch (leaves_none(r, g)) {
+	case 1:
 		pr_warn("--drain: that is every member of the group; none would take a connection\n");
+		return -EINVAL;
+	case 2:
+		pr_warn("--weight: the members left are weighted 0; none would get a connection\n");
 		return -EINVAL;
 	}
 	if (r->policy == PS_POL_LEAST_CONN && g->proto != IPPROTO_TCP) {

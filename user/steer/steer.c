@@ -36,20 +36,25 @@ static int parse_addr(const char *s, unsigned char *want)
 	return inet_pton(AF_INET6, s, want) == 1 ? AF_INET6 : 0;
 }
 
-/* Every member must have SO_REUSEPORT, or there is no group to steer. */
+/* Every member must have SO_REUSEPORT, or there is no group to steer; a
+ * socket that could not be borrowed (-1) cannot be told. */
 static int check_reuseport(const struct group *g)
 {
 	char ep[64];
 	size_t i;
 
-	for (i = 0; i < g->n; i++)
-		if (g->m[i].reuseport != 1) {
+	for (i = 0; i < g->n; i++) {
+		if (g->m[i].reuseport == 1)
+			continue;
+		fmt_endpoint(g->addr, family_version(g->family), g->port, ep, sizeof(ep));
+		if (g->m[i].reuseport < 0)
+			pr_warn("%s %s: cannot borrow socket %" PRIu64 " to read SO_REUSEPORT (pidfd_getfd needs CAP_SYS_PTRACE over its process)\n",
+				proto_name(g->proto), ep, (uint64_t)g->m[i].sk.cookie);
+		else
 			pr_warn("%s %s: socket %" PRIu64 " has no SO_REUSEPORT; there is no group to steer\n",
-				proto_name(g->proto),
-				fmt_endpoint(g->addr, family_version(g->family), g->port, ep, sizeof(ep)),
-				(uint64_t)g->m[i].sk.cookie);
-			return -EINVAL;
-		}
+				proto_name(g->proto), ep, (uint64_t)g->m[i].sk.cookie);
+		return -EINVAL;
+	}
 	return 0;
 }
 
