@@ -14,6 +14,8 @@ echo "== end to end on veth: receiver datagrams/s"
 bash tests/bench/veth_pps.sh "${VETH_SECS:-3}" "${VETH_ROUNDS:-5}" | tee -a "$OUT"
 echo "== steering on nginx: connection rate, keep-alive balance, weighted shares"
 bash tests/bench/steer_bench.sh "${STEER_SECS:-4}" "${STEER_ROUNDS:-3}" | tee -a "$OUT"
+echo "== UDP steering: datagrams/s through each mode, kernel default alongside"
+bash tests/bench/udp_steer_bench.sh "${UDP_SECS:-3}" "${UDP_ROUNDS:-3}" | tee -a "$OUT"
 echo "== live view refresh with a full flow table"
 r=$(bash tests/bench/refresh.sh 65536)
 echo "$r"
@@ -71,6 +73,12 @@ for r in rows:
 for r in rows:
     if r["bench"] == "steer_weighted":
         print(f'\nWeighted {r["weights"]}: shares {r["shares"]} over {r["requests"]} requests, L1 error {r["l1_error"]}')
+print("\n## UDP steering (3 reuseport workers counting, udpblast: 16 flows, sendmmsg; loopback; median of interleaved rounds)\n")
+print("| mode | datagrams/s received | ratio to the kernel default |")
+print("|---|---|---|")
+for r in rows:
+    if r["bench"] == "udp_steer":
+        print(f'| {r["mode"]} | {r["median_pps"]:.0f} | {r["ratio_to_default"]:.3f} |')
 for r in rows:
     if r["bench"] == "refresh":
         print(f'\n## Live view\n\n{r["text"]}')

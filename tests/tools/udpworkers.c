@@ -4,9 +4,10 @@
  * its own socket, counting what reaches it — an unmodified UDP server as far
  * as portscope is concerned. Plain echo, or a small QUIC peer.
  *
- *   udpworkers -p PORT [-a ADDR] [-w N] [-d DIR] [-q cookie|OFF:LEN]
+ *   udpworkers -p PORT [-a ADDR] [-w N] [-d DIR] [-q cookie|OFF:LEN] [-s]
  *
- * Plain: each datagram is answered with "PID <its first bytes>".
+ * Plain: each datagram is answered with "PID <its first bytes>"; -s (a
+ * sink, for benchmarks): counted only, not answered.
  *
  * -q: a QUIC server at the level of RFC 8999's invariants (any version):
  * a long header (first bit 1: version, DCID length and DCID, SCID length and
@@ -47,7 +48,7 @@
 #define SCID_LEN 16		/* the server's connection IDs */
 #define TABLE (1 << 17)	/* peers and connections a worker remembers */
 
-static int port, quic, cookie_id, id_off, id_len;
+static int port, quic, cookie_id, id_off, id_len, sink;
 static const char *addr = "::", *dir = ".";
 static volatile sig_atomic_t stop, more;
 
@@ -80,6 +81,8 @@ static int open_socket(void)
 		exit(2);
 	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (sink)	/* a benchmark's sink: a deep queue */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 8 << 20 }, sizeof(int));
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) || bind(fd, (void *)&ss, len)) {
 		perror("udpworkers: socket");
 		exit(1);
@@ -232,7 +235,7 @@ static void worker(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct sockaddr_storage peer;
-	uint8_t buf[2048];
+	static uint8_t buf[2048];
 	socklen_t pl;
 	ssize_t n;
 
@@ -249,6 +252,8 @@ static void worker(int fd)
 			if (n < 0)
 				break;
 			datagrams++;
+			if (sink)
+				continue;
 			note_peer(&peer);
 			answer(fd, buf, n, &peer, pl);
 		}
@@ -316,13 +321,14 @@ int main(int argc, char **argv)
 	pid_t pids[256];
 	uint64_t id;
 
-	while ((opt = getopt(argc, argv, "p:a:w:d:q:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:a:w:d:q:s")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'a': addr = optarg; break;
 		case 'w': workers = atoi(optarg); break;
 		case 'd': dir = optarg; break;
 		case 'q': parse_q(optarg); break;
+		case 's': sink = 1; break;
 		default: return 2;
 		}
 	}
