@@ -52,13 +52,14 @@ static const struct opt steer_opts[] = {
 	  .flags = OPT_REPEAT },
 	{ "drain", 0, OPT_FUNC, REQ(drain), "PID",
 	  "no new connections to PID's sockets; when they close, their\n"
-	  "queued connections migrate to the others", .parse = parse_pid, .flags = OPT_REPEAT },
+	  "queued connections migrate to the others (UDP: no new flows;\n"
+	  "its flows stay until idle or its socket closes)", .parse = parse_pid, .flags = OPT_REPEAT },
 	{ "undrain", 'u', OPT_FUNC, REQ(undrain), "PID", "take PID's sockets back", .parse = parse_pid,
 	  .flags = OPT_REPEAT },
 	{ "udp-flows", 0, OPT_FUNC, REQ(udp_flows), "on|off",
 	  "UDP: on keeps each flow (client address and port) on the member\n"
 	  "its first datagram was placed on; off places every datagram by the\n"
-	  "policy (stateless services: DNS, syslog). Default on",
+	  "policy (stateless request/response: DNS). Default on",
 	  .parse = parse_udp_flows, .values = "on off" },
 	{ "udp-idle", 0, OPT_SECONDS, REQ(udp_idle), "S",
 	  "UDP: a flow idle this long is placed afresh (default 120, as\n"
@@ -357,10 +358,21 @@ const struct cmd cmd_steer = {
 		 "  weighted         in proportion to --weight (default weight 1, 0: none)\n"
 		 "  least-conn       the member with the fewest established connections (TCP)\n"
 		 "  source-affinity  a client address stays on one member (rendezvous hashing)\n"
-		 "  cpu              the member whose SO_INCOMING_CPU is the receiving CPU",
+		 "  cpu              the member whose SO_INCOMING_CPU is the receiving CPU\n"
+		 "\n"
+		 "UDP: the program runs for every datagram. By default a flow (client address\n"
+		 "and port) stays on the member its first datagram was placed on, while that\n"
+		 "member's socket lives and the flow is not idle for --udp-idle; --udp-flows off\n"
+		 "places every datagram (stateless services). A drained member keeps its flows\n"
+		 "and gets no new ones; --watch says when it holds none. --quic-cid routes QUIC\n"
+		 "short headers by the server id in their connection ID, so a connection stays\n"
+		 "on its worker when the client's address or port changes.",
 	.examples = "sudo portscope steer 8080 --policy weighted --weight 4242=3 --weight 4243=1\n"
 		    "sudo portscope steer 8080 --drain 4242\n"
-		    "sudo portscope steer 8080 --policy round-robin --watch --interval 0.5",
+		    "sudo portscope steer 8080 --policy round-robin --watch --interval 0.5\n"
+		    "sudo portscope steer 443 --proto udp --policy round-robin --quic-cid 0:8\n"
+		    "sudo portscope steer 443 --proto udp --drain 4242 --watch\n"
+		    "sudo portscope steer 53 --proto udp --policy round-robin --udp-flows off",
 	.notes = "before 0.2, --interval was in milliseconds (write 200ms); -p, -d, -a and\n"
 		 "-i meant --policy, --drain, --addr and --interval. Each short letter now\n"
 		 "means one thing on every command: -p is a port and -i an interface, so\n"
@@ -395,7 +407,9 @@ const struct cmd cmd_steer_status = {
 	.summary = "the steered groups",
 	.about = "Every group portscope steers: policy, per member selected, migrated and active\n"
 		 "counts, weight and drain, and the selections left to the kernel's hash by\n"
-		 "reason.",
+		 "reason. UDP groups: the mode, per member datagrams, flows held, flows placed\n"
+		 "in the last second and in all; the flow table (entries, evicted); datagrams\n"
+		 "by flow or placed, flows placed afresh by reason, QUIC ID hits and misses.",
 	.examples = "sudo portscope steer status\nsudo portscope steer status --json",
 	.run = run_status,
 	.json = 1,
