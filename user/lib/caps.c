@@ -48,6 +48,10 @@ int require_caps(int need)
 		pr_warn("needs CAP_NET_ADMIN to attach to interfaces and sockets (run as root)\n");
 		return -EPERM;
 	}
+	if ((need & NEED_PERFMON) && !have(d, CAP_PERFMON) && !have(d, CAP_SYS_ADMIN)) {
+		pr_warn("needs CAP_PERFMON to attach tracepoints (run as root, or grant CAP_PERFMON)\n");
+		return -EPERM;
+	}
 	if ((need & NEED_PTRACE) && !have(d, CAP_SYS_PTRACE)) {
 		pr_warn("needs CAP_SYS_PTRACE to borrow the servers' sockets (run as root)\n");
 		return -EPERM;

@@ -7,6 +7,7 @@ enum {
 	NEED_BPF = 1,		/* CAP_BPF (or CAP_SYS_ADMIN): load programs, maps */
 	NEED_NET_ADMIN = 2,	/* CAP_NET_ADMIN: attach XDP, sock_diag of others */
 	NEED_PTRACE = 4,	/* CAP_SYS_PTRACE: pidfd_getfd on other processes */
+	NEED_PERFMON = 8,	/* CAP_PERFMON: tracepoints, iterators (conflicts, ephemeral) */
 };
 
 /* 0, or -EPERM after one line naming the first missing capability. */

@@ -28,6 +28,16 @@ int sock_reuseport(int fd)
 	return !!v;
 }
 
+int sock_reuseaddr(int fd)
+{
+	socklen_t len = sizeof(int);
+	int v = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &len))
+		return -errno;
+	return !!v;
+}
+
 __u64 sock_cookie(int fd)
 {
 	socklen_t len = sizeof(__u64);

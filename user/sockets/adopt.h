@@ -11,6 +11,8 @@
 int adopt_fd(pid_t pid, int fd);
 /* SO_REUSEPORT of a socket: 1, 0, or -errno. */
 int sock_reuseport(int fd);
+/* SO_REUSEADDR of a socket: 1, 0, or -errno. */
+int sock_reuseaddr(int fd);
 /* SO_COOKIE of a socket, 0 on failure. */
 __u64 sock_cookie(int fd);
 

@@ -22,6 +22,16 @@ struct dump_ctx {
 	int err;
 };
 
+/* IPV6_V6ONLY rides as an attribute (every IPv6 socket has it). */
+static int on_attr(const struct nlattr *a, void *data)
+{
+	struct sock_info *s = data;
+
+	if (mnl_attr_get_type(a) == INET_DIAG_SKV6ONLY && mnl_attr_get_payload_len(a) >= 1)
+		s->v6only = *(const __u8 *)mnl_attr_get_payload(a);
+	return MNL_CB_OK;
+}
+
 static int on_msg(const struct nlmsghdr *nlh, void *data)
 {
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
@@ -51,6 +61,8 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	s->ifindex = m->id.idiag_if;
 	s->cookie = (__u64)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
 	s->inode = m->idiag_inode;
+	s->uid = m->idiag_uid;
+	mnl_attr_parse(nlh, sizeof(*m), on_attr, s);
 	s->rqueue = m->idiag_rqueue;
 	s->wqueue = m->idiag_wqueue;
 	return MNL_CB_OK;

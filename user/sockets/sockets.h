@@ -25,6 +25,8 @@ struct sock_info {
 	__u32 ifindex;		/* SO_BINDTODEVICE, or 0 */
 	__u64 cookie;		/* SO_COOKIE */
 	__u32 inode;
+	__u32 uid;		/* the socket's owner (sk_uid) */
+	__u8 v6only;		/* IPV6_V6ONLY (IPv6 sockets) */
 	__u32 rqueue;		/* listener: accept queue length; else bytes queued */
 	__u32 wqueue;		/* listener: backlog */
 };
