@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tree's rules, checked: dependencies run one way between the folders
-# of user/ (cli -> view -> steer, observe -> sockets -> lib), no include
+# of user/ (cli -> view -> steer, trace, observe -> sockets -> lib), no include
 # circle between files, every command in cli/ and nothing including a
 # command, and no function over 60 lines. Prints what it finds; exit 1 on a
 # broken rule. Used by tests/e2e/test_layout.sh; run it alone as
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 VERBOSE=${1:-}
 rank() {	# a folder's layer: a file may include its own layer or lower ones
 	case $1 in
-	lib) echo 0 ;; sockets | observe) echo 1 ;; steer) echo 2 ;; view) echo 3 ;; cli) echo 4 ;;
+	lib) echo 0 ;; sockets | observe) echo 1 ;; steer | trace) echo 2 ;; view) echo 3 ;; cli) echo 4 ;;
 	*) echo 99 ;;
 	esac
 }

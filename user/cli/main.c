@@ -13,7 +13,7 @@ static const struct cmd cmd_help, cmd_version, cmd_docs;
 static const struct cmd *const commands[] = {
 	&cmd_top, &cmd_flows, &cmd_metrics, &cmd_attach, &cmd_detach, &cmd_status,
 	&cmd_cleanup, &cmd_groups, &cmd_steer, &cmd_steer_off, &cmd_steer_status,
-	&cmd_replay, &cmd_demo, &cmd_help, &cmd_version, &cmd_docs,
+	&cmd_conflicts, &cmd_ephemeral, &cmd_replay, &cmd_demo, &cmd_help, &cmd_version, &cmd_docs,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -35,7 +35,9 @@ static void usage(FILE *f)
 	      "  sudo portscope metrics --listen 127.0.0.1:9435\n"
 	      "  sudo portscope replay capture.pcap --flows\n"
 	      "  sudo portscope groups --port 8080\n"
-	      "  sudo portscope steer 8080 --policy weighted --weight 4242=3 --weight 4243=1\n",
+	      "  sudo portscope steer 8080 --policy weighted --weight 4242=3 --weight 4243=1\n"
+	      "  sudo portscope conflicts --port 80\n"
+	      "  sudo portscope ephemeral --to 10.1.2.3:443\n",
 	      f);
 }
 
