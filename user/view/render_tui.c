@@ -16,6 +16,7 @@
 #include "lib/fmt.h"
 #include "view/portview.h"
 #include "view/render_tui.h"
+#include "view/render_tui_eph.h"
 
 static const char *const sort_names[] = { [SORT_PACKETS] = "pkts", [SORT_BYTES] = "bytes",
 					  [SORT_NEW] = "new", [SORT_PORT] = "port" };
@@ -102,7 +103,7 @@ static void draw_help(const char *prompt)
 {
 	attron(A_REVERSE);
 	mvprintw(LINES - 1, 0, "%-*s", COLS,
-		 prompt ? prompt : "q quit  s sort  u tcp/udp  e ephemeral  / port filter");
+		 prompt ? prompt : "q quit  s sort  u tcp/udp  e ephemeral  / port filter  c client ports");
 	attroff(A_REVERSE);
 }
 
@@ -133,12 +134,15 @@ struct screen {
 	struct view_clock clk;
 	struct port_view v;
 	int have;		/* v holds a view */
+	struct tui_clients cl;	/* the client screen (key c) */
 };
 
 static void draw(struct screen *sc, const struct tui_hook *hook)
 {
 	erase();
-	if (sc->have) {
+	if (sc->cl.on) {
+		tui_clients_draw(&sc->cl, sc->interval);
+	} else if (sc->have) {
 		draw_header(&sc->v, sc->l, sc->o, sc->interval);
 		draw_rows(&sc->v);
 		if (hook && hook->line) {
@@ -206,7 +210,7 @@ static double mono_now(void)
 static int screen_loop(struct screen *sc, volatile sig_atomic_t *stop, struct tui_hook *hook)
 {
 	double next = mono_now() + sc->interval;
-	int err = 0, redraw = 1, k;
+	int err = 0, redraw = 1, k, ch;
 
 	while (!*stop) {
 		if (mono_now() >= next) {
@@ -215,6 +219,7 @@ static int screen_loop(struct screen *sc, volatile sig_atomic_t *stop, struct tu
 			err = view_next(&sc->l->fds, &sc->clk, sc->o, &sc->v);
 			if (err)
 				break;
+			tui_clients_tick(&sc->cl);
 			sc->have = redraw = 1;
 			next = mono_now() + sc->interval;
 		}
@@ -222,7 +227,10 @@ static int screen_loop(struct screen *sc, volatile sig_atomic_t *stop, struct tu
 			draw(sc, hook);
 		redraw = 0;
 		timeout(100);
-		k = on_key(getch(), sc->o, stop);
+		ch = getch();
+		if (ch == 'c')
+			tui_clients_toggle(&sc->cl);
+		k = ch == 'c' ? -1 : on_key(ch, sc->o, stop);	/* c: a redraw */
 		if (hook && hook->tick) {
 			const char *before = hook->line;
 
@@ -254,6 +262,7 @@ int tui_top(struct live *l, struct view_opts *o, double interval, volatile sig_a
 	curs_set(0);
 	err = screen_loop(&sc, stop, hook);
 	endwin();
+	tui_clients_stop(&sc.cl);
 	if (sc.have)
 		view_free(&sc.v);
 	view_stop(&sc.clk);
