@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,75 @@
 #include "lib/parse_arg.h"
 #include "lib/signals.h"
 #include "observe/live.h"
+#include "sockets/ephemeral.h"
+#include "trace/tracer.h"
+#include "view/ephview.h"
 #include "view/prom.h"
+#include "view/prom_client.h"
+
+/* What the exposition is made of: the observer (optional when only the
+ * client side is asked for), the conflicts tracer, the ephemeral view. */
+struct exposer {
+	struct live *l;		/* NULL: no observer */
+	struct tracer *t;	/* NULL: no --conflicts */
+	struct eph_clock *ec;	/* NULL: no --ephemeral */
+	__u32 eph_top;
+	pthread_mutex_t lock;	/* the HTTP thread and the textfile loop */
+};
+
+static int expose_conflicts(FILE *f, struct tracer *t)
+{
+	struct conflict_count *c = NULL;
+	__u64 reasons[PS_C_MAX];
+	struct eph_sysctl *sc = malloc(sizeof(*sc));
+	size_t n;
+	int err = sc ? eph_sysctl_read(sc) : -ENOMEM;
+
+	if (!err)
+		err = tracer_counts(t, &c, &n);
+	if (!err)
+		err = tracer_reasons(t, reasons);
+	if (!err)
+		prom_conflicts(f, c, n, reasons, sc->lo, sc->hi);
+	free(c);
+	free(sc);
+	return err;
+}
+
+static int expose_ephemeral(FILE *f, struct exposer *x)
+{
+	struct eph_view v;
+	int err = ephview_next(x->ec, &v);
+
+	if (err)
+		return err;
+	ephview_sort(&v, EPH_SORT_USED);
+	prom_ephemeral(f, &v, x->eph_top);
+	ephview_done(x->ec, &v);
+	return 0;
+}
+
+/* The whole exposition: 0 or -errno. */
+static int expose(FILE *f, struct exposer *x)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&x->lock);
+	if (x->l)
+		err = prom_expose(f, &x->l->fds);
+	if (!err && x->t)
+		err = expose_conflicts(f, x->t);
+	if (!err && x->ec)
+		err = expose_ephemeral(f, x);
+	pthread_mutex_unlock(&x->lock);
+	return err;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **state)
 {
-	const struct live *l = cls;
+	struct exposer *x = cls;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	char *buf = NULL;
@@ -43,7 +106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return MHD_NO;
-	if (status == MHD_HTTP_OK && prom_expose(f, &l->fds))
+	if (status == MHD_HTTP_OK && expose(f, x))
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	if (status != MHD_HTTP_OK)
 		fprintf(f, "%u\n", status);
@@ -125,7 +188,7 @@ static int textfile_bad(const char *path)
 }
 
 /* Write PATH.tmp, then rename over PATH: readers never see half a file. */
-static int write_textfile(const char *path, const struct live *l)
+static int write_textfile(const char *path, struct exposer *x)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -135,7 +198,7 @@ static int write_textfile(const char *path, const struct live *l)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	err = prom_expose(f, &l->fds);
+	err = expose(f, x);
 	if (fclose(f) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
@@ -152,18 +215,21 @@ struct metrics_cfg {
 	const char *textfile;
 	double interval;
 	int once;
+	int ephemeral;		/* ephemeral use series */
+	__u32 eph_top;		/* for the top N destinations */
+	int conflicts;		/* load the conflicts tracer */
 };
 
-static const struct metrics_cfg defaults = { .interval = 15 };
+static const struct metrics_cfg defaults = { .interval = 15, .eph_top = 10 };
 
 static struct MHD_Daemon *serve_http(const char *listen, const struct sockaddr_storage *ss,
-				     struct live *l)
+				     struct exposer *x)
 {
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 				     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			     0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, ss,
+			     0, NULL, NULL, on_request, x, MHD_OPTION_SOCK_ADDR, ss,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d)
 		pr_warn("cannot serve on %s: %s\n", listen, strerror(errno));
@@ -173,13 +239,13 @@ static struct MHD_Daemon *serve_http(const char *listen, const struct sockaddr_s
 }
 
 /* Until a signal: the HTTP server answers; the textfile is rewritten. */
-static int serve_loop(const struct metrics_cfg *m, struct live *l)
+static int serve_loop(const struct metrics_cfg *m, struct exposer *x)
 {
 	int err = 0;
 
 	while (!ps_stop) {
 		if (m->textfile) {
-			err = write_textfile(m->textfile, l);
+			err = write_textfile(m->textfile, x);
 			if (err) {
 				pr_warn("cannot write %s: %s\n", m->textfile, strerror(-err));
 				return EXIT_FAIL;
@@ -192,12 +258,63 @@ static int serve_loop(const struct metrics_cfg *m, struct live *l)
 	return EXIT_OK;
 }
 
+struct sources {
+	struct live l;
+	struct tracer t;
+	struct eph_clock ec;
+	struct exposer x;
+};
+
+/* The observer (asked for with -i, pinned, or the only thing asked), the
+ * tracer, the ephemeral clock: an exit status. */
+static int open_sources(struct metrics_cfg *m, struct sources *s)
+{
+	struct eph_filter all = {};
+	int ret;
+
+	pthread_mutex_init(&s->x.lock, NULL);
+	s->x.eph_top = m->eph_top;
+	if (m->req.ifaces.n || !(m->ephemeral || m->conflicts) || live_pinned_prog_id()) {
+		ret = live_open(&s->l, &m->req);
+		if (ret)
+			return ret;
+		s->x.l = &s->l;
+	} else {
+		pr_info("no observer attached: client-side series only\n");
+	}
+	if (m->conflicts) {
+		if (tracer_open(&s->t, netns_self(), NULL, NULL))
+			return EXIT_FAIL;
+		s->x.t = &s->t;
+	}
+	if (m->ephemeral) {
+		ret = ephview_start(&s->ec, &all);
+		if (ret) {
+			pr_warn("cannot read the socket table: %s\n", strerror(-ret));
+			return EXIT_FAIL;
+		}
+		s->x.ec = &s->ec;
+	}
+	return EXIT_OK;
+}
+
+static void close_sources(struct sources *s)
+{
+	if (s->x.ec)
+		ephview_stop(&s->ec);
+	if (s->x.t)
+		tracer_close(&s->t);
+	if (s->x.l)
+		live_close(&s->l);
+	pthread_mutex_destroy(&s->x.lock);
+}
+
 static int run_metrics(void *cfg, const struct common *c)
 {
 	struct metrics_cfg *m = cfg;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d = NULL;
-	struct live l;
+	struct sources s = {};
 	int ret;
 
 	(void)c;
@@ -205,24 +322,25 @@ static int run_metrics(void *cfg, const struct common *c)
 		return EXIT_USAGE;
 	if (m->textfile && textfile_bad(m->textfile))
 		return EXIT_USAGE;
-	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
+	if (require_caps((m->req.ifaces.n || !(m->ephemeral || m->conflicts) ? NEED_BPF | NEED_NET_ADMIN : 0) |
+			 (m->conflicts ? NEED_BPF | NEED_PERFMON : 0)))
 		return EXIT_USAGE;
-	ret = live_open(&l, &m->req);
-	if (ret)
-		return ret;
-	stop_on_signals();
-	if (!m->listen && !m->textfile) {
-		ret = prom_expose(stdout, &l.fds) ? EXIT_FAIL : EXIT_OK;
-		if (ret)
-			pr_warn("cannot read the observer\n");
-	} else if (m->listen && !(d = serve_http(m->listen, &ss, &l))) {
-		ret = EXIT_FAIL;
-	} else {
-		ret = serve_loop(m, &l);
+	ret = open_sources(m, &s);
+	if (!ret) {
+		stop_on_signals();
+		if (!m->listen && !m->textfile) {
+			ret = expose(stdout, &s.x) ? EXIT_FAIL : EXIT_OK;
+			if (ret)
+				pr_warn("cannot read the observer or the socket table\n");
+		} else if (m->listen && !(d = serve_http(m->listen, &ss, &s.x))) {
+			ret = EXIT_FAIL;
+		} else {
+			ret = serve_loop(m, &s.x);
+		}
 	}
 	if (d)
 		MHD_stop_daemon(d);
-	live_close(&l);
+	close_sources(&s);
 	return ret;
 }
 
@@ -241,6 +359,13 @@ static const struct opt metrics_opts[] = {
 	{ "interval", 'd', OPT_SECONDS, OPTF(metrics_cfg, interval), "S",
 	  "textfile period (default 15; 0.1..86400)", .min = 0.1, .max = 86400 },
 	{ "once", 'o', OPT_FLAG, OPTF(metrics_cfg, once), NULL, "write the textfile once and exit" },
+	{ "ephemeral", 0, OPT_FLAG, OPTF(metrics_cfg, ephemeral), NULL,
+	  "also source-port use per destination (see 'portscope ephemeral')" },
+	{ "ephemeral-top", 0, OPT_U32, OPTF(metrics_cfg, eph_top), "N",
+	  "series for the N most used destinations (default 10;\n0..1000)", .max = 1000 },
+	{ "conflicts", 0, OPT_FLAG, OPTF(metrics_cfg, conflicts), NULL,
+	  "also failing bind/listen/connect by call, errno, protocol and\n"
+	  "port (the conflicts tracer, for the command's life; CAP_PERFMON)" },
 	{ NULL },
 };
 
@@ -252,8 +377,18 @@ const struct cmd cmd_metrics = {
 		 "by class; the flow table) and of portscope's steering (per member: selected,\n"
 		 "migrated, active; fallbacks by reason). Ephemeral client ports are one\n"
 		 "port=\"ephemeral\" series per protocol. Without --listen or --textfile the\n"
-		 "exposition is printed once.",
+		 "exposition is printed once.\n"
+		 "\n"
+		 "The client side, bounded for alerting: --conflicts adds\n"
+		 "portscope_conflicts_total by call, errno, protocol and port asked (ports in\n"
+		 "ip_local_port_range folded into port=\"ephemeral\") and the tracer's counters\n"
+		 "by reason; --ephemeral adds portscope_ephemeral_max_used_ratio (the highest\n"
+		 "share of source ports used toward any destination, bind()-held ports\n"
+		 "counted for all: at 1 connect() fails) and per-destination series for the\n"
+		 "--ephemeral-top most used. With either and no observer attached or pinned,\n"
+		 "only these are served. docs/alerts/portscope.rules.yml has alerts on them.",
 	.examples = "sudo portscope metrics --listen 127.0.0.1:9435\n"
+		    "sudo portscope metrics --ephemeral --conflicts --listen 127.0.0.1:9436\n"
 		    "sudo portscope metrics --textfile /var/lib/node_exporter/portscope.prom",
 	.opts = metrics_opts,
 	.cfg_size = sizeof(struct metrics_cfg),
