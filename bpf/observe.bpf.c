@@ -72,23 +72,21 @@ static __always_inline __u64 now_ns(void)
 
 static __always_inline int port_wanted(__u16 port)
 {
-	__u32 word = port / 64;
-	__u64 *bits;
+	__u64 kb, *bits;
 
 	if (!filter_ports)
 		return 1;
-	bits = bpf_map_lookup_elem(&port_filter, &word);
+	bits = bpf_map_lookup_elem(&port_filter, key32(&kb, port / 64));
 	return bits && (*bits & (1ULL << (port % 64)));
 }
 
 static __always_inline void count_port(const struct pkt_info *pi, __u64 len)
 {
-	struct ps_port_key key = {};
 	struct ps_port_stats *ps, zero = {};
 	__u8 f = pi->tcp_flags;
+	__u64 key;	/* struct ps_port_key (port, proto, pad), written whole */
 
-	key.port = pi->key.dport;
-	key.proto = pi->key.proto;
+	key32(&key, pair16(pi->key.dport, pair8(pi->key.proto, 0)));
 	ps = bpf_map_lookup_elem(&ports, &key);
 	if (!ps) {
 		bpf_map_update_elem(&ports, &key, &zero, BPF_NOEXIST);
@@ -138,8 +136,12 @@ static __always_inline void count_flow(const struct pkt_info *pi, __u64 len)
 	__sync_fetch_and_add(&fs->packets, 1);
 	__sync_fetch_and_add(&fs->bytes, len);
 	fs->last_ns = now;
+	/* a 64-bit atomic over tcp_flags and the pad after it (zero): 32-bit
+	 * atomics need the compiler's 32-bit subregisters, whose 4-byte
+	 * spills 6.1 refuses (see put_words) */
 	if ((fs->tcp_flags & f) != f)
-		__sync_fetch_and_or(&fs->tcp_flags, f);
+		__sync_fetch_and_or((__u64 *)&fs->tcp_flags,
+				    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? (__u64)f : (__u64)f << 32);
 }
 
 /* Replay gives test_run 4 bytes of metadata before the frame: the length

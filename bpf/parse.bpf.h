@@ -47,10 +47,14 @@ struct hdr_cursor {
 				 * bounded by wire_len, as captures on a sender show */
 };
 
-/* What a parse yields: the flow key and the TCP flags byte. */
+/* What a parse yields: the flow key (its addresses as they are parsed, the
+ * rest when the parse ends: key_tail) and the TCP flags byte. The scalars
+ * are 8 bytes each, so every store to them replaces a whole stack slot
+ * (put_words: 6.1). */
 struct pkt_info {
 	struct ps_flow_key key;
-	__u8 tcp_flags;
+	__u64 sport, dport, proto, family;
+	__u64 tcp_flags;
 };
 
 struct ps_vlan_hdr {
@@ -160,10 +164,10 @@ parse_ipv4(struct hdr_cursor *nh, struct iphdr *iph, struct pkt_info *pi, __u8 *
 	if (tot_len < hlen || nh->l3_off + tot_len > nh->wire_len)
 		return PS_R_BAD_IP_LEN;
 
-	pi->key.family = 4;
-	pi->key.saddr[0] = iph->saddr;
-	pi->key.daddr[0] = iph->daddr;
-	pi->key.proto = iph->protocol;
+	pi->family = 4;
+	put_words(&pi->key.saddr[0], iph->saddr, 0);
+	put_words(&pi->key.daddr[0], iph->daddr, 0);
+	pi->proto = iph->protocol;
 	nh->ip_end = nh->l3_off + tot_len;
 	nh->off = nh->l3_off + hlen;
 	*inplace = iph + 1;
@@ -240,22 +244,22 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 	if (nh->l3_off + sizeof(*ip6h) + plen > nh->wire_len)
 		return PS_R_BAD_IP_LEN;
 
-	pi->key.family = 6;
-	/* word by word from ip6h: a memcpy, or any &ip6h->saddr, may put the
-	 * address in a register first (refused without CAP_PERFMON) */
-	pi->key.saddr[0] = ip6h->saddr.in6_u.u6_addr32[0];
-	pi->key.saddr[1] = ip6h->saddr.in6_u.u6_addr32[1];
-	pi->key.saddr[2] = ip6h->saddr.in6_u.u6_addr32[2];
-	pi->key.saddr[3] = ip6h->saddr.in6_u.u6_addr32[3];
-	pi->key.daddr[0] = ip6h->daddr.in6_u.u6_addr32[0];
-	pi->key.daddr[1] = ip6h->daddr.in6_u.u6_addr32[1];
-	pi->key.daddr[2] = ip6h->daddr.in6_u.u6_addr32[2];
-	pi->key.daddr[3] = ip6h->daddr.in6_u.u6_addr32[3];
+	pi->family = 6;
+	/* word by word from ip6h (a memcpy, or any &ip6h->saddr, may put the
+	 * address in a register first: refused without CAP_PERFMON), two words
+	 * a store (put_words: 6.1) */
+	put_words(&pi->key.saddr[0], ip6h->saddr.in6_u.u6_addr32[0], ip6h->saddr.in6_u.u6_addr32[1]);
+	put_words(&pi->key.saddr[2], ip6h->saddr.in6_u.u6_addr32[2], ip6h->saddr.in6_u.u6_addr32[3]);
+	put_words(&pi->key.daddr[0], ip6h->daddr.in6_u.u6_addr32[0], ip6h->daddr.in6_u.u6_addr32[1]);
+	put_words(&pi->key.daddr[2], ip6h->daddr.in6_u.u6_addr32[2], ip6h->daddr.in6_u.u6_addr32[3]);
 	nh->off = nh->l3_off + sizeof(*ip6h);
 	/* payload_len 0: a jumbogram (or BIG TCP); the frame bounds it */
 	nh->ip_end = plen ? nh->off + plen : nh->wire_len;
 
 	next = ip6h->nexthdr;
+	/* unrolled: no loop counter to spill (6.1 refuses a 4-byte spill over
+	 * an earlier one without CAP_PERFMON; see put_words) */
+#pragma unroll
 	for (i = 0; i < PS_MAX_EXTHDRS; i++) {
 		if (next == NEXTHDR_FRAGMENT)
 			*frag_first = 1;
@@ -263,7 +267,7 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 		if (r != PS_R_PARSED_OK || done)
 			break;
 	}
-	pi->key.proto = next;
+	pi->proto = next;
 	if (r != PS_R_PARSED_OK)
 		return r;
 	if (!done) {
@@ -293,8 +297,8 @@ parse_tcp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
 		return PS_R_BAD_TCP_DOFF;
 	if (nh->off + hlen > nh->ip_end)
 		return PS_R_TRUNC_TCP;
-	pi->key.sport = bpf_ntohs(th->source);
-	pi->key.dport = bpf_ntohs(th->dest);
+	pi->sport = bpf_ntohs(th->source);
+	pi->dport = bpf_ntohs(th->dest);
 	pi->tcp_flags = ((__u8 *)th)[13];
 	return PS_R_PARSED_OK;
 }
@@ -306,8 +310,8 @@ parse_udp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
 
 	if (!uh)
 		return PS_R_TRUNC_UDP;
-	pi->key.sport = bpf_ntohs(uh->source);
-	pi->key.dport = bpf_ntohs(uh->dest);
+	pi->sport = bpf_ntohs(uh->source);
+	pi->dport = bpf_ntohs(uh->dest);
 	return PS_R_PARSED_OK;
 }
 
@@ -327,6 +331,14 @@ parse_l4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 l4, void *inplace)
 	default:
 		return PS_R_OTHER_L4;
 	}
+}
+
+/* The key after the addresses — sport, dport, proto, family, pad — as one
+ * 8-byte store (put_words). */
+static __always_inline void key_tail(struct pkt_info *pi)
+{
+	put_words((__u32 *)&pi->key.sport, pair16(pi->sport, pi->dport),
+		  pair16(pair8(pi->proto, pi->family), 0));
 }
 
 /*
@@ -357,7 +369,9 @@ parse_packet(struct hdr_cursor *nh, struct pkt_info *pi, enum ps_reason *event)
 		return r;
 	if (frag_first)
 		*event = proto == ETH_P_IP ? PS_R_IPV4_FRAG_FIRST : PS_R_IPV6_FRAG_FIRST;
-	return parse_l4(nh, pi, l4, inplace);
+	r = parse_l4(nh, pi, l4, inplace);
+	key_tail(pi);
+	return r;
 }
 
 #endif /* PS_PARSE_BPF_H */

@@ -123,8 +123,8 @@ static __always_inline __u32 mix32(__u64 x)	/* murmur3's finaliser */
 
 static __always_inline __u64 next_rr(void)
 {
-	__u32 k = 0;
-	__u64 *c = bpf_map_lookup_elem(&rr, &k);
+	__u64 kb;
+	__u64 *c = bpf_map_lookup_elem(&rr, key32(&kb, 0));
 
 	return c ? __sync_fetch_and_add(c, 1) : 0;
 }
@@ -134,8 +134,8 @@ static __always_inline __u64 next_rr(void)
 static __always_inline void unmap_v4(struct ps_conn_key *k)
 {
 	if (!k->addr[0] && !k->addr[1] && k->addr[2] == bpf_htonl(0xffff)) {
-		k->addr[0] = k->addr[3];
-		k->addr[2] = k->addr[3] = 0;
+		put_words(&k->addr[0], k->addr[3], 0);
+		put_words(&k->addr[2], 0, 0);
 	}
 }
 
@@ -147,13 +147,12 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
 	__u16 *ports = md->data;
 
 	if (ms) {
+		/* two words a store (put_words: 6.1) */
 		if (ms->family == AF_INET) {
-			k->addr[0] = ms->dst_ip4;
+			put_words(&k->addr[0], ms->dst_ip4, 0);
 		} else {
-			k->addr[0] = ms->dst_ip6[0];
-			k->addr[1] = ms->dst_ip6[1];
-			k->addr[2] = ms->dst_ip6[2];
-			k->addr[3] = ms->dst_ip6[3];
+			put_words(&k->addr[0], ms->dst_ip6[0], ms->dst_ip6[1]);
+			put_words(&k->addr[2], ms->dst_ip6[2], ms->dst_ip6[3]);
 			unmap_v4(k);
 		}
 		k->port = bpf_ntohs(ms->dst_port);
@@ -177,13 +176,13 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
  * same steps run in a loop, in a second program (steer_loops) the loader
  * picks instead; it needs CAP_PERFMON.
  */
-struct walk {
-	__u32 cur;		/* the config in use (its index in cfg: the step
+struct walk {		/* 8-byte fields: a stack slot each (put_words: 6.1) */
+	__u64 cur;		/* the config in use (its index in cfg: the step
 				 * looks it up, as a spilled pointer may not
 				 * share a stack slot with scalars) */
-	__u32 h;		/* affinity: the client's hash */
-	__u32 start;		/* least-conn: where the round starts */
-	__u32 best;		/* position in live[] */
+	__u64 h;		/* affinity: the client's hash */
+	__u64 start;		/* least-conn: where the round starts */
+	__u64 best;		/* position in live[] */
 	__s64 best_score;
 };
 
@@ -206,7 +205,8 @@ static __always_inline void walk_live(struct walk *w, long (*step)(__u64, void *
 static __noinline long affinity_step(__u64 i, void *arg)
 {
 	struct walk *w = arg;
-	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, &w->cur);
+	__u64 kb;
+	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
 	__u32 slot, score;
 
 	if (!c || i >= c->nlive)
@@ -236,7 +236,8 @@ static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *
 static __noinline long least_step(__u64 i, void *arg)
 {
 	struct walk *w = arg;
-	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, &w->cur);
+	__u64 kb;
+	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
 	__u32 pos, slot;
 	__s64 *n;
 
@@ -246,7 +247,7 @@ static __noinline long least_step(__u64 i, void *arg)
 	if (pos >= c->nlive)
 		pos -= c->nlive;
 	slot = c->live[pos & (PS_MAX_MEMBERS - 1)] & (PS_MAX_MEMBERS - 1);
-	n = bpf_map_lookup_elem(&active, &slot);
+	n = bpf_map_lookup_elem(&active, key32(&kb, slot));
 	if (n && (i == 0 || *n < w->best_score)) {
 		w->best = pos;
 		w->best_score = *n;
@@ -299,6 +300,7 @@ static __always_inline __u32 pick(struct sk_reuseport_md *md, __u32 cur, const s
 /* Least-conn bookkeeping once a slot took a connection. */
 static __always_inline void track(struct sk_reuseport_md *md, const struct ps_conn_key *k, __u32 slot)
 {
+	__u64 kb;	/* map keys: key32() */
 	struct ps_conn_val nv = { .slot = slot }, *v;
 	__s64 *n;
 
@@ -314,7 +316,7 @@ static __always_inline void track(struct sk_reuseport_md *md, const struct ps_co
 		n = bpf_map_lookup_elem(&active, &v->slot);
 		if (n)
 			__sync_fetch_and_add(n, -1);
-		n = bpf_map_lookup_elem(&active, &slot);
+		n = bpf_map_lookup_elem(&active, key32(&kb, slot));
 		if (n)
 			__sync_fetch_and_add(n, 1);
 	}
@@ -346,6 +348,7 @@ static __always_inline int new_connection(struct sk_reuseport_md *md)
  */
 static __always_inline int cookie_ack(struct sk_reuseport_md *md)
 {
+	__u64 kb;	/* map keys: key32() */
 	struct ps_conn_key k = {};
 	struct ps_conn_val *v;
 	__u8 *th = md->data;
@@ -361,7 +364,7 @@ static __always_inline int cookie_ack(struct sk_reuseport_md *md)
 	if (!v || v->established)
 		return 0;
 	slot = v->slot & (PS_MAX_MEMBERS - 1);
-	if (bpf_sk_select_reuseport(md, &members, &slot, 0))
+	if (bpf_sk_select_reuseport(md, &members, key32(&kb, slot), 0))
 		return 0;
 	count(PS_S_COOKIE_ACK);
 	return 1;
@@ -369,11 +372,11 @@ static __always_inline int cookie_ack(struct sk_reuseport_md *md)
 
 static __always_inline struct ps_steer_cfg *cfg_in_use(__u32 *cur)
 {
-	__u32 zero = 0;
-	struct ps_steer_meta *m = bpf_map_lookup_elem(&meta, &zero);
+	__u64 kb;
+	struct ps_steer_meta *m = bpf_map_lookup_elem(&meta, key32(&kb, 0));
 
 	*cur = m ? m->cur & 1 : 0;
-	return bpf_map_lookup_elem(&cfg, cur);
+	return bpf_map_lookup_elem(&cfg, key32(&kb, *cur));
 }
 
 /* The policy's choice, then the live members after it, until one selects.
@@ -382,6 +385,7 @@ static __always_inline long place(struct sk_reuseport_md *md, __u32 cur, const s
 				  const struct ps_conn_key *k, int have_peer, __u64 closing, bool loops,
 				  __u32 *out)
 {
+	__u64 kb;	/* map keys: key32() */
 	__u32 first, start, slot = 0, t;
 	long err = -ENOENT;
 	int is_slot;
@@ -396,7 +400,7 @@ static __always_inline long place(struct sk_reuseport_md *md, __u32 cur, const s
 			       (PS_MAX_MEMBERS - 1);
 		if (closing && c->slot_id[slot] == closing)
 			continue;	/* never back onto the closing listener */
-		err = bpf_sk_select_reuseport(md, &members, &slot, 0);
+		err = bpf_sk_select_reuseport(md, &members, key32(&kb, slot), 0);
 		if (err != -ENOENT)
 			break;		/* selected, or an error a retry won't fix */
 	}
@@ -406,6 +410,7 @@ static __always_inline long place(struct sk_reuseport_md *md, __u32 cur, const s
 
 static __always_inline int steer_tcp(struct sk_reuseport_md *md, bool loops)
 {
+	__u64 kb;	/* map keys: key32() */
 	struct ps_conn_key k = {};
 	struct ps_slot_stats *st;
 	struct ps_steer_cfg *c;
@@ -435,7 +440,7 @@ static __always_inline int steer_tcp(struct sk_reuseport_md *md, bool loops)
 		count(err == -ENOENT ? PS_S_EMPTY_SLOT : PS_S_SELECT_ERR);
 		return SK_PASS;
 	}
-	st = bpf_map_lookup_elem(&slot_stats, &slot);
+	st = bpf_map_lookup_elem(&slot_stats, key32(&kb, slot));
 	if (st) {
 		/* adds of 0 or 1: a branch per field becomes a variable offset,
 		 * refused without CAP_PERFMON */
@@ -464,6 +469,7 @@ static __always_inline __u64 now_ns(void)
  */
 static __always_inline int by_cid(struct sk_reuseport_md *md, const struct ps_steer_cfg *c, __u32 *out)
 {
+	__u64 kb;	/* map keys: key32() */
 	__u32 len, slot, *sp;
 	__u64 raw = 0, id;
 	__u8 first;
@@ -483,7 +489,7 @@ static __always_inline int by_cid(struct sk_reuseport_md *md, const struct ps_st
 		goto miss;
 	slot = *sp & (PS_MAX_MEMBERS - 1);
 	if (!((c->quic_claimed >> slot) & 1) || c->quic_id[slot] != id ||
-	    bpf_sk_select_reuseport(md, &members, &slot, 0))
+	    bpf_sk_select_reuseport(md, &members, key32(&kb, slot), 0))
 		goto miss;
 	count(PS_S_CID_HIT);
 	*out = slot;
@@ -498,6 +504,7 @@ miss:
 static __always_inline int by_flow(struct sk_reuseport_md *md, const struct ps_steer_cfg *c,
 				   const struct ps_conn_key *k, __u64 now, __u32 *out)
 {
+	__u64 kb;	/* map keys: key32() */
 	struct ps_udp_flow *v = bpf_map_lookup_elem(&udp_flows, k);
 	__u32 slot;
 	long err;
@@ -513,7 +520,7 @@ static __always_inline int by_flow(struct sk_reuseport_md *md, const struct ps_s
 		count(PS_S_FLOW_MOVED);
 		return 0;
 	}
-	err = bpf_sk_select_reuseport(md, &members, &slot, 0);
+	err = bpf_sk_select_reuseport(md, &members, key32(&kb, slot), 0);
 	if (err) {
 		count(err == -ENOENT ? PS_S_FLOW_GONE : PS_S_SELECT_ERR);
 		return 0;
@@ -557,6 +564,7 @@ static __always_inline void remember(const struct ps_steer_cfg *c, const struct 
  */
 static __always_inline int steer_udp(struct sk_reuseport_md *md, bool loops)
 {
+	__u64 kb;	/* map keys: key32() */
 	struct ps_conn_key k = {};
 	struct ps_slot_stats *st;
 	struct ps_steer_cfg *c;
@@ -592,7 +600,7 @@ static __always_inline int steer_udp(struct sk_reuseport_md *md, bool loops)
 selected:
 	if (flows)
 		remember(c, &k, slot, now, placed);
-	st = bpf_map_lookup_elem(&slot_stats, &slot);
+	st = bpf_map_lookup_elem(&slot_stats, key32(&kb, slot));
 	if (st) {
 		st->selected += 1;
 		st->flows += placed;
