@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lib/loadlog.h"
 #include "lib/log.h"
 #include "observe/observer.h"
 
@@ -70,14 +71,11 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 	ob->has_frags = !inplace && probe_xdp_frags();
 	if (ob->has_frags)
 		bpf_program__set_flags(ob->prog, bpf_program__flags(ob->prog) | BPF_F_XDP_HAS_FRAGS);
+	loadlog_begin();
 	err = observe_bpf__load(skel);
-	if (err) {
-		if (err == -EPERM)
-			pr_warn("loading BPF programs needs CAP_BPF and CAP_NET_ADMIN (run as root)\n");
-		else
-			pr_warn("cannot load the XDP observer: %s\n", strerror(-err));
+	loadlog_end(err, "the XDP observer");
+	if (err)
 		goto fail;
-	}
 	err = fill_port_filter(skel, o->ports, o->ports ? o->nports : 0);
 	if (err) {
 		pr_warn("cannot set the port filter: %s\n", strerror(-err));

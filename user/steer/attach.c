@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/caps.h"
+#include "lib/loadlog.h"
 #include "lib/log.h"
 #include "lib/pins.h"
 #include "steer/attach.h"
@@ -63,11 +64,11 @@ static int load_program(struct loaded *ld, const struct group *g, const struct s
 	ld->prog = loops ? ld->skel->progs.steer_loops : ld->skel->progs.steer;
 	bpf_program__set_autoload(loops ? ld->skel->progs.steer : ld->skel->progs.steer_loops, false);
 	bpf_program__set_autoload(ld->skel->progs.track_state, have_perfmon());
+	loadlog_begin();
 	err = steer_bpf__load(ld->skel);
-	if (err) {
-		pr_warn("cannot load the steering program: %s\n", strerror(-err));
+	loadlog_end(err, "the steering program");
+	if (err)
 		return err;
-	}
 	if (!bpf_program__autoload(ld->skel->progs.track_state))
 		return 0;
 	ld->link = bpf_program__attach(ld->skel->progs.track_state);
