@@ -8,6 +8,7 @@
 #   make soak       fuzzers, every-syscall fault sweep, long differential (root)
 #   make asan       every suite with ASan + UBSan
 #   make install    PREFIX=/usr/local DESTDIR=: binary, man page, bash completion
+#   make vmtest     the suites on Debian's 6.1 and 6.12 kernels in qemu (root)
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
 #   make V=1        print full commands
 
@@ -44,7 +45,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all docs deps deps-list deps-check deps-build deps-demo deps-test demo install uninstall test bench asan soak fuzzers vmlinux clean
+.PHONY: all docs deps deps-list deps-check deps-build deps-demo deps-test deps-vm vmtest demo install uninstall test bench asan soak fuzzers vmlinux clean
 
 # ---- dependencies ----------------------------------------------------------
 # Debian packages, in three sets: `make` and `make install` need only the
@@ -63,6 +64,8 @@ DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 \
 	      nftables wrk strace valgrind libcap2-bin libclang-rt-dev procps man-db kmod \
 	      iputils-ping
 DEPS       := $(DEPS_BUILD) $(DEPS_DEMO) $(DEPS_TEST)
+# make vmtest: qemu, and debootstrap to build the guests' Debian 12 root
+DEPS_VM    := qemu-system-x86 debootstrap e2fsprogs
 deps_missing = $(shell dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(subst |, ,$(1)) \
 		 2>/dev/null | awk '$$2 == "installed" { ok[$$1] = 1 } END { \
 		 n = split("$(strip $(1))", w, " "); for (i = 1; i <= n; i++) { \
@@ -105,6 +108,8 @@ deps-demo:
 	$(call deps_install,$(DEPS_BUILD) $(DEPS_DEMO))
 deps-test:
 	$(call deps_install,$(DEPS_BUILD) $(DEPS_TEST))
+deps-vm:
+	$(call deps_install,$(DEPS_BUILD) $(DEPS_VM))
 
 # ---- build -----------------------------------------------------------------
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -186,6 +191,16 @@ fuzzers: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 
 test: $(BUILD)/portscope $(DOCS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS) | deps-test
 	@PS=$(abspath $(BUILD))/portscope bash tests/run-all.sh $(UNIT_BINS) $(BPFT_BINS)
+
+# The kernel matrix (root): Debian's cloud kernels — bookworm's 6.1 LTS,
+# trixie's 6.12 LTS — booted in qemu (KVM when it works, else TCG) on a
+# Debian 12 root built from Debian's archive and cached under build/vm/
+# (tests/vm/). Runs a subset of the suites in each and reports per kernel;
+# VM_KERNELS, VM_TESTS (all: make test), VM_ROOT=minbase (the README's
+# sudo make test on a debootstrap minbase root): see tests/vm/vmtest.sh.
+# The host's own kernel is make test's.
+vmtest: $(BUILD)/portscope $(DOCS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(FUZZ_RUNNERS) | deps-vm
+	@bash tests/vm/vmtest.sh
 
 # Long runs, bounded (~10 min): the fuzzers under libFuzzer with ASan and
 # UBSan (build-fuzz/), the loader-fault sweep at every system call, a longer
