@@ -62,7 +62,7 @@ DEPS_DEMO  := iproute2
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 \
 	      nginx-light|nginx-core|nginx-full|nginx-extras util-linux prometheus tmux \
 	      nftables wrk strace valgrind libcap2-bin libclang-rt-dev procps man-db kmod \
-	      iputils-ping
+	      iputils-ping python3-yaml
 DEPS       := $(DEPS_BUILD) $(DEPS_DEMO) $(DEPS_TEST)
 # make vmtest: qemu, and debootstrap to build the guests' Debian 12 root
 DEPS_VM    := qemu-system-x86 debootstrap e2fsprogs

@@ -10,8 +10,9 @@
  *   open K [PORT]   open up to K more connections (to PORT, default -p),
  *                   one at a time, stopping at the first failure:
  *                   "opened X open N failed 0|1 errno NAME"
- *   close K         close the K oldest (the client closes first: they go to
- *                   TIME_WAIT): "closed X open N"
+ *   close K         close the K oldest, after reading what the server sent
+ *                   (the client closes first: they go to TIME_WAIT):
+ *                   "closed X open N"
  *   ports           the local ports of the open connections, one line
  * -b binds each socket to port 0 (or SRC) before connect(), without
  * IP_BIND_ADDRESS_NO_PORT: the port comes from the whole range and is
@@ -114,10 +115,16 @@ static void cmd_open(const char *addr, int port, int k)
 
 static void cmd_close(int k)
 {
+	char buf[256];
 	int i;
 
-	for (i = 0; i < k && first < nfd; i++)
+	for (i = 0; i < k && first < nfd; i++) {
+		/* what the server sent, read first: closing with unread data
+		 * would reset the connection instead of ending it (no TIME_WAIT) */
+		while (recv(fds[first], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
 		close(fds[first++]);
+	}
 	printf("closed %d open %d\n", i, nfd - first);
 }
 
