@@ -82,6 +82,8 @@ static int on_event(void *ctx, const struct ps_conflict_event *e)
 {
 	struct run *r = ctx;
 
+	if (r->cfg->count && r->shown >= r->cfg->count)
+		return -ECANCELED;	/* a negative return stops the ring buffer's poll */
 	if (!wanted(r->cfg, e))
 		return 0;
 	if (r->cfg->summary) {
@@ -91,8 +93,7 @@ static int on_event(void *ctx, const struct ps_conflict_event *e)
 	conflict_explain(&r->x, &r->c, e);
 	(r->json ? conflict_json : conflict_text)(stdout, &r->c);
 	r->shown++;
-	/* a negative return stops the ring buffer's poll */
-	return r->cfg->count && r->shown >= r->cfg->count ? -ECANCELED : 0;
+	return 0;
 }
 
 static double now_s(void)
@@ -155,7 +156,7 @@ static int trace_loop(struct run *r, struct tracer *t)
 		pr_warn("cannot read the ring buffer: %s\n", strerror(-n));
 		return EXIT_FAIL;
 	}
-	while (tracer_poll(t, 0) > 0 && !(r->cfg->count && r->shown >= r->cfg->count))
+	while (!(r->cfg->count && r->shown >= r->cfg->count) && tracer_poll(t, 0) > 0)
 		;	/* what is left */
 	if (r->cfg->summary)
 		summary(r, t, now_s() - start);

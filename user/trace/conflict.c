@@ -486,7 +486,8 @@ static int from_cache(struct explainer *x, struct conflict *c, const struct ps_c
 		if (x->cache[i].until_ns > e->ts_ns && same_conflict(&x->cache[i].c.ev, e)) {
 			*c = x->cache[i].c;
 			c->ev = *e;
-			read_proc(c);
+			if (x->cache[i].c.ev.pid != e->pid)
+				read_proc(c);	/* (the same process: as it was a moment ago) */
 			conflict_reason(c);
 			return 1;
 		}
