@@ -25,6 +25,7 @@
 static const struct cmd *const cmds[] = {
 	&cmd_top, &cmd_flows, &cmd_metrics, &cmd_attach, &cmd_detach, &cmd_status, &cmd_cleanup,
 	&cmd_groups, &cmd_steer, &cmd_steer_off, &cmd_steer_status, &cmd_replay, &cmd_demo,
+	&cmd_conflicts, &cmd_ephemeral,
 };
 
 static void one_word(const char *w)
