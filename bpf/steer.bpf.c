@@ -175,40 +175,64 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
  * CAP_PERFMON), and 64 members exceed its budget. For older kernels the
  * same steps run in a loop, in a second program (steer_loops) the loader
  * picks instead; it needs CAP_PERFMON.
+ *
+ * The walk's state is a per-CPU map value, not a stack object: the verifier
+ * tracks no spills in it (6.1 refuses 4-byte stores into a stack slot that
+ * holds a spilled value), and knows no constants in it, so the loop's states
+ * prune (as 8-byte stack fields they did not: steer_loops passed the
+ * verifier's million instructions). The program runs in softirq, one at a
+ * time per CPU.
  */
-struct walk {		/* 8-byte fields: a stack slot each (put_words: 6.1) */
-	__u64 cur;		/* the config in use (its index in cfg: the step
-				 * looks it up, as a spilled pointer may not
-				 * share a stack slot with scalars) */
-	__u64 h;		/* affinity: the client's hash */
-	__u64 start;		/* least-conn: where the round starts */
-	__u64 best;		/* position in live[] */
+struct walk {
+	__u32 cur;		/* the config in use (its index in cfg) */
+	__u32 h;		/* affinity: the client's hash */
+	__u32 start;		/* least-conn: where the round starts */
+	__u32 best;		/* position in live[] */
 	__s64 best_score;
 };
 
-static __always_inline void walk_live(struct walk *w, long (*step)(__u64, void *), bool loops)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk);
+} walks SEC(".maps");
+
+static __always_inline struct walk *walk_state(void)
+{
+	__u64 kb;
+
+	return bpf_map_lookup_elem(&walks, key32(&kb, 0));
+}
+
+/* step(i, NULL) for i in 0..PS_MAX_MEMBERS until it returns 1; the state is
+ * walk_state()'s. */
+static __always_inline void walk_live(long (*step)(__u64, void *), bool loops)
 {
 	__u32 i;
 
 	if (!loops) {
-		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
+		bpf_loop(PS_MAX_MEMBERS, step, NULL, 0);
 		return;
 	}
 	for (i = 0; i < PS_MAX_MEMBERS; i++)
-		if (step(i, w))
+		if (step(i, NULL))
 			break;
 }
 
 /* Rendezvous hashing: every client address ranks the live slots by
  * mix(client, slot id) and takes the first. A slot that leaves moves only the
  * clients it had; the others keep their member. */
-static __noinline long affinity_step(__u64 i, void *arg)
+static __noinline long affinity_step(__u64 i, void *unused)
 {
-	struct walk *w = arg;
-	__u64 kb;
-	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
+	struct walk *w = walk_state();
+	const struct ps_steer_cfg *c;
 	__u32 slot, score;
+	__u64 kb;
 
+	if (!w)
+		return 1;
+	c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
 	if (!c || i >= c->nlive)
 		return 1;
 	slot = c->live[i & (PS_MAX_MEMBERS - 1)] & (PS_MAX_MEMBERS - 1);
@@ -222,25 +246,30 @@ static __noinline long affinity_step(__u64 i, void *arg)
 
 static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *k, bool loops)
 {
-	struct walk w = {
-		.cur = cur,
-		.h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^
-			   ((__u64)k->addr[2] << 32 | k->addr[3])),
-	};
+	struct walk *w = walk_state();
 
-	walk_live(&w, affinity_step, loops);
-	return w.best;
+	if (!w)
+		return 0;
+	w->cur = cur;
+	w->h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^ ((__u64)k->addr[2] << 32 | k->addr[3]));
+	w->best = 0;
+	w->best_score = 0;
+	walk_live(affinity_step, loops);
+	return w->best;
 }
 
 /* The live slot with the fewest established connections; ties go round. */
-static __noinline long least_step(__u64 i, void *arg)
+static __noinline long least_step(__u64 i, void *unused)
 {
-	struct walk *w = arg;
-	__u64 kb;
-	const struct ps_steer_cfg *c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
+	struct walk *w = walk_state();
+	const struct ps_steer_cfg *c;
 	__u32 pos, slot;
 	__s64 *n;
+	__u64 kb;
 
+	if (!w)
+		return 1;
+	c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
 	if (!c || i >= c->nlive)
 		return 1;
 	pos = w->start + i;
@@ -257,10 +286,16 @@ static __noinline long least_step(__u64 i, void *arg)
 
 static __always_inline __u32 pick_least(__u32 cur, __u32 nlive, bool loops)
 {
-	struct walk w = { .cur = cur, .start = next_rr() % nlive };
+	struct walk *w = walk_state();
 
-	walk_live(&w, least_step, loops);
-	return w.best;
+	if (!w)
+		return 0;
+	w->cur = cur;
+	w->start = next_rr() % nlive;
+	w->best = 0;
+	w->best_score = 0;
+	walk_live(least_step, loops);
+	return w->best;
 }
 
 /* Position in live[] (or, for wheel and cpu, a slot) chosen by the policy. */
