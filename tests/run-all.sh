@@ -62,7 +62,7 @@ done
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for t in "${all[@]}"; do
-	[ -e "$t" ] && selected "$t" || continue
+	if [ ! -e "$t" ] || ! selected "$t"; then continue; fi
 	lim=$(limit "$t")
 	t0=$SECONDS
 	echo "=== $t"

@@ -10,10 +10,16 @@
 #   TESTS="t_a t_b"  run only these, after setup (an unknown name fails)
 #   VERBOSE=1        show every test's output, not only a failing test's
 #
-# Each test prints "PASS t_NAME", "FAIL t_NAME" followed by its output (its
-# check lines and its commands' stderr), or "SKIP t_NAME". A test fails when a
-# check in it fails or it returns non-zero. The last line counts checks, not
-# tests, as tests/run-all.sh adds them up: "N passed, N failed", plus
+# Tests share what setup made, so each leaves it as it found it (detaches
+# what it attached, stops the servers it started, uses ports of its own):
+# any one of them runs alone after setup. A step a check depends on belongs
+# in setup or in the same test.
+#
+# Each test (and setup) prints "PASS t_NAME", "FAIL t_NAME" followed by its
+# output (its check lines and its commands' stderr), or "SKIP t_NAME". A test
+# fails when a check in it fails or it returns non-zero (counted then as one
+# failed check). The PASS/FAIL lines are per test; the last line counts
+# checks, as tests/run-all.sh adds them up: "N passed, N failed", plus
 # ", N skipped" (tests) when tests were skipped.
 PS=${PS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/portscope}
 BUILD_DIR=$(dirname "$PS")	# build/, or build-asan/ under make asan

@@ -96,7 +96,7 @@ t_listen_addresses() {
 	check "non-loopback refused (exit $st): $(cat "$DIR/pub.err")" bash -c "[ $st -eq 2 ] && [ \$(wc -l <'$DIR/pub.err') -eq 1 ]"
 	nsenter --net=/run/netns/"$NS" "$PS" metrics --listen 0.0.0.0:19436 --listen-public &
 	pub=$!
-	PIDS+=($pub)
+	PIDS+=("$pub")
 	sleep 0.5
 	check "--listen-public serves it" bash -c "ip netns exec $NS curl -s 127.0.0.1:19436/metrics | grep -q portscope_port_packets_total"
 	kill "$pub"
