@@ -179,6 +179,19 @@ ns_kill() {
 	return 0
 }
 
+# running REGEX: a process whose command line or name (comm, as set by
+# prctl PR_SET_NAME) matches; pgrep without procps, which a minimal Debian
+# lacks
+running() {
+	local d args comm
+	for d in /proc/[0-9]*; do
+		mapfile -d '' args <"$d/cmdline" 2>/dev/null || continue
+		read -r comm <"$d/comm" 2>/dev/null
+		[[ "${args[*]}" =~ $1 || "$comm" =~ $1 ]] && return 0
+	done
+	return 1
+}
+
 # remove_steer_pins NETNS_INODE: the steering pins of groups in a test's own
 # namespace (their programs went with the sockets), then empty parents.
 remove_steer_pins() {

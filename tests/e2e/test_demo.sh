@@ -21,7 +21,7 @@ teardown() {
 nothing_left() {
 	! ip netns list | grep -q '^ps-demo-' &&
 		! ls /sys/fs/bpf/portscope >/dev/null 2>&1 &&
-		! pgrep -f 'lab-(worker|udp|9090|client)' >/dev/null &&
+		! running 'lab-(worker|udp|9090|client)' &&
 		! bpftool prog show 2>/dev/null | grep -qE 'name (observe|steer|track_state) '
 }
 

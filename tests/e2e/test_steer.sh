@@ -380,7 +380,7 @@ http {
 EOF
 	run nginx -c "$DIR/nginx/nginx.conf" -e "$DIR/nginx/error.log" || cat "$DIR/nginx/error.log"
 	wait_for "$DIR/nginx/nginx.pid" '[0-9]' && sleep 0.3
-	NG=($(run ps -o pid= --ppid "$(cat "$DIR/nginx/nginx.pid" 2>/dev/null || echo 1)"))
+	NG=($(cat /proc/"$(cat "$DIR/nginx/nginx.pid" 2>/dev/null || echo 1)"/task/*/children))
 	check "nginx has 4 workers" test "${#NG[@]}" -eq 4
 	ps_ groups --port 7012 >"$DIR/ng.groups"
 	cat "$DIR/ng.groups"
