@@ -15,7 +15,7 @@ D=$(mktemp -d)
 cleanup() {
 	ip netns exec "$NS" nginx -c "$D/nginx.conf" -s stop 2>/dev/null
 	sleep 0.3
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
 	rm -rf /sys/fs/bpf/portscope/steer/net"$(ip netns exec "$NS" stat -L -c %i /proc/self/ns/net 2>/dev/null)"-* 2>/dev/null
 	rmdir /sys/fs/bpf/portscope/steer /sys/fs/bpf/portscope 2>/dev/null
 	ip netns del "$NS" 2>/dev/null

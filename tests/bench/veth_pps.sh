@@ -15,8 +15,7 @@ SECS=${1:-3} ROUNDS=${2:-5}
 S=ps-bsrv-$$ C=ps-bcli-$$
 D=$(mktemp -d)
 cleanup() {
-	ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null
+	for p in $(ip netns pids "$S" 2>/dev/null) $(ip netns pids "$C" 2>/dev/null); do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	nsenter --net=/run/netns/"$S" "$PS" detach >/dev/null 2>&1
 	ip netns del "$S" 2>/dev/null

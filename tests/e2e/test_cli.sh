@@ -7,11 +7,14 @@ set -u
 need_root
 need_cmd python3
 
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DIR=
 
-# pcap files written byte by byte: NAME LINKTYPE then records as hex
-python3 - "$DIR" <<'PY'
+setup() {
+	DIR=$(mktemp -d)
+	G=$DIR/good.pcap
+	# pcap files written byte by byte: NAME LINKTYPE then records as hex
+	python3 - "$DIR" <<'PY'
 import struct, sys
 d = sys.argv[1]
 def pcap(name, linktype, records, cut=None):
@@ -28,6 +31,8 @@ pcap("user0.pcap", 147, [udp4])
 pcap("trunc.pcap", 1, [eth + udp4, eth + udp4], cut=24 + 16 + 20)
 open(f"{d}/text.txt", "w").write("this is not a capture\n")
 PY
+}
+teardown() { [ -z "$DIR" ] || rm -rf "$DIR"; }
 
 # expect_usage NAME ARGS...: exit 2, exactly one stderr line, empty stdout
 expect_usage() {
@@ -45,44 +50,58 @@ expect_usage() {
 	fi
 }
 
-G=$DIR/good.pcap
-expect_usage "no command"
-expect_usage "unknown command" bogus
-expect_usage "replay without file" replay
-expect_usage "replay two files" replay "$G" "$G"
-expect_usage "missing file" replay "$DIR/none.pcap"
-expect_usage "not a capture" replay "$DIR/text.txt"
-expect_usage "damaged capture" replay "$DIR/trunc.pcap"
-expect_usage "unsupported link type" replay "$DIR/user0.pcap"
-for p in 0 65536 -1 abc '' 80x ' 80' 99999999999999999999; do
-	expect_usage "port '$p'" replay "$G" --port "$p"
-done
-expect_usage "top abc" replay "$G" --top abc
-expect_usage "top -5" replay "$G" --top -5
-expect_usage "sort bogus" replay "$G" --sort bogus
-expect_usage "flow-entries 0" replay "$G" --flow-entries 0
-expect_usage "flow-entries huge" replay "$G" --flow-entries 99999999999
-expect_usage "unknown option" replay "$G" --bogus
-expect_usage "option without value" replay "$G" --port
+t_bad_commands() {
+	expect_usage "no command"
+	expect_usage "unknown command" bogus
+	expect_usage "replay without file" replay
+	expect_usage "replay two files" replay "$G" "$G"
+}
 
-check "help exits 0 with usage" bash -c "'$PS' help | grep -q '^Usage'"
-# every command the help lists: its --help has examples, the man page has it
-MAN=$BUILD_DIR/portscope.8	# generated from the option tables
-for cmd in $("$PS" help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1} on && /^$/ {exit}'); do
-	case $cmd in help | version) continue ;; esac
-	check "$cmd --help has examples, and the man page describes it" bash -c \
-		"'$PS' $cmd --help | grep -q '^Examples:' && grep -q '^\.SS $cmd' '$MAN'"
-done
-check "replay --help exits 0 with examples" bash -c "'$PS' replay --help | grep -q '^Examples'"
-check "version" bash -c "'$PS' version | grep -q '^portscope '"
+# captures replay refuses
+t_bad_captures() {
+	expect_usage "missing file" replay "$DIR/none.pcap"
+	expect_usage "not a capture" replay "$DIR/text.txt"
+	expect_usage "damaged capture" replay "$DIR/trunc.pcap"
+	expect_usage "unsupported link type" replay "$DIR/user0.pcap"
+}
+
+t_bad_options() {
+	local p
+	for p in 0 65536 -1 abc '' 80x ' 80' 99999999999999999999; do
+		expect_usage "port '$p'" replay "$G" --port "$p"
+	done
+	expect_usage "top abc" replay "$G" --top abc
+	expect_usage "top -5" replay "$G" --top -5
+	expect_usage "sort bogus" replay "$G" --sort bogus
+	expect_usage "flow-entries 0" replay "$G" --flow-entries 0
+	expect_usage "flow-entries huge" replay "$G" --flow-entries 99999999999
+	expect_usage "unknown option" replay "$G" --bogus
+	expect_usage "option without value" replay "$G" --port
+}
+
+t_help_and_man() {
+	local cmd man=$BUILD_DIR/portscope.8	# generated from the option tables
+	check "help exits 0 with usage" bash -c "'$PS' help | grep -q '^Usage'"
+	# every command the help lists: its --help has examples, the man page has it
+	for cmd in $("$PS" help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1} on && /^$/ {exit}'); do
+		case $cmd in help | version) continue ;; esac
+		check "$cmd --help has examples, and the man page describes it" bash -c \
+			"'$PS' $cmd --help | grep -q '^Examples:' && grep -q '^\.SS $cmd' '$man'"
+	done
+	check "replay --help exits 0 with examples" bash -c "'$PS' replay --help | grep -q '^Examples'"
+	check "version" bash -c "'$PS' version | grep -q '^portscope '"
+}
 
 # formats replay reads
-check "ethernet pcap: udp/12345 counted" \
-	bash -c "'$PS' replay '$G' --json | grep -q '\"proto\":\"udp\",\"port\":12345,\"packets\":1'"
-check "raw IP pcap converted: 2 packets on udp/12345" \
-	bash -c "'$PS' replay '$DIR/raw.pcap' --json | grep -q '\"port\":12345,\"packets\":2'"
-check "runt counted by the loader" \
-	bash -c "'$PS' replay '$DIR/runt.pcap' --json | grep -q '\"runt\":1'"
-check "runt in the packet total" \
-	bash -c "'$PS' replay '$DIR/runt.pcap' --json | grep -q '\"packets\":2,\"reasons\"'"
-finish
+t_replay_formats() {
+	check "ethernet pcap: udp/12345 counted" \
+		bash -c "'$PS' replay '$G' --json | grep -q '\"proto\":\"udp\",\"port\":12345,\"packets\":1'"
+	check "raw IP pcap converted: 2 packets on udp/12345" \
+		bash -c "'$PS' replay '$DIR/raw.pcap' --json | grep -q '\"port\":12345,\"packets\":2'"
+	check "runt counted by the loader" \
+		bash -c "'$PS' replay '$DIR/runt.pcap' --json | grep -q '\"runt\":1'"
+	check "runt in the packet total" \
+		bash -c "'$PS' replay '$DIR/runt.pcap' --json | grep -q '\"packets\":2,\"reasons\"'"
+}
+
+run_tests

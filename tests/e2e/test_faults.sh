@@ -23,17 +23,19 @@ FULL=${FAULTS_FULL:-0}
 # make asan: LeakSanitizer cannot run under ptrace (strace); ASan still does
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
-cleanup() {
+# a lab namespace with a 3-worker SO_REUSEPORT group on 8080
+setup() {
+	lab_up "$S"
+	NS_INODE=$(stat -L -c %i /run/netns/"$S")
+	rpserver_in "$S" "$DIR/pids" -p 8080 -w 3 -d "$DIR"
+}
+teardown() {
 	lab_down "$S"
 	rm -rf /sys/fs/bpf/portscope/observe
 	rmdir /sys/fs/bpf/portscope 2>/dev/null
 	rm -rf "$DIR"
 }
-trap cleanup EXIT
 
-lab_up "$S"
-rpserver_in "$S" "$DIR/pids" -p 8080 -w 3 -d "$DIR"
-NS_INODE=$(stat -L -c %i /run/netns/"$S")
 ps_() { nsenter --net=/run/netns/"$S" "$PS" "$@"; }
 # our programs still loaded anywhere (freed asynchronously: poll)
 ours_loaded() {
@@ -79,83 +81,90 @@ print("bpf", n["bpf"] + 1)	# past the last call: the run completes
 PY
 }
 
-echo "--- steer 8080 --policy round-robin, killed at each step"
-nsenter --net=/run/netns/"$S" strace -f -qq -o "$DIR/steer.log" \
-	-e trace=bpf,setsockopt,mkdir,pidfd_getfd "$PS" steer 8080 --policy round-robin >/dev/null
-ps_ steer off 8080 >/dev/null
-points "$DIR/steer.log" >"$DIR/steer.points"
-declare -A seen=()
-fails=0 runs=0
-while read -r call nth; do
-	runs=$((runs + 1))
-	killed_at steer 8080 --policy round-robin
-	state=$(steering)
-	seen[$state]=$((${seen[$state]:-0} + 1))
-	case $state in
-	round-robin)
-		ip netns exec "$S" "$CLI" -a 127.0.0.1 -p 8080 -n 300 >"$DIR/c"
-		awk 'NF == 2 && $2 != 100 {bad = 1} END {exit bad}' "$DIR/c" || {
-			echo "    $call #$nth: steered, but not round-robin: $(tr '\n' ' ' <"$DIR/c")"
+# steer 8080 --policy round-robin, killed at each step
+t_steer_killed() {
+	local call nth state after summary k fails=0 runs=0
+	local -A seen=()
+	nsenter --net=/run/netns/"$S" strace -f -qq -o "$DIR/steer.log" \
+		-e trace=bpf,setsockopt,mkdir,pidfd_getfd "$PS" steer 8080 --policy round-robin >/dev/null
+	ps_ steer off 8080 >/dev/null
+	points "$DIR/steer.log" >"$DIR/steer.points"
+	while read -r call nth; do
+		runs=$((runs + 1))
+		killed_at steer 8080 --policy round-robin
+		state=$(steering)
+		seen[$state]=$((${seen[$state]:-0} + 1))
+		case $state in
+		round-robin)
+			ip netns exec "$S" "$CLI" -a 127.0.0.1 -p 8080 -n 300 >"$DIR/c"
+			awk 'NF == 2 && $2 != 100 {bad = 1} END {exit bad}' "$DIR/c" || {
+				echo "    $call #$nth: steered, but not round-robin: $(tr '\n' ' ' <"$DIR/c")"
+				fails=$((fails + 1))
+			}
+			ps_ steer off 8080 >/dev/null ;;
+		none | incomplete*) ps_ cleanup >/dev/null ;;
+		*) echo "    $call #$nth: state '$state'"; fails=$((fails + 1)); ps_ cleanup >/dev/null ;;
+		esac
+		after=$(steering)
+		ip netns exec "$S" "$CLI" -a 127.0.0.1 -p 8080 -n 60 -q >"$DIR/c"
+		if [ "$after" != none ] || ! grep -q '^ok 60 failed 0' "$DIR/c" ||
+			ls /sys/fs/bpf/portscope/steer 2>/dev/null | grep -q "net$NS_INODE-" || ours_loaded; then
+			echo "    $call #$nth: after '$state' and its remedy: '$after', $(cat "$DIR/c"), pins: $(ls /sys/fs/bpf/portscope/steer 2>/dev/null)"
 			fails=$((fails + 1))
-		}
-		ps_ steer off 8080 >/dev/null ;;
-	none | incomplete*) ps_ cleanup >/dev/null ;;
-	*) echo "    $call #$nth: state '$state'"; fails=$((fails + 1)); ps_ cleanup >/dev/null ;;
-	esac
-	after=$(steering)
-	ip netns exec "$S" "$CLI" -a 127.0.0.1 -p 8080 -n 60 -q >"$DIR/c"
-	if [ "$after" != none ] || ! grep -q '^ok 60 failed 0' "$DIR/c" ||
-		ls /sys/fs/bpf/portscope/steer 2>/dev/null | grep -q "net$NS_INODE-" || ours_loaded; then
-		echo "    $call #$nth: after '$state' and its remedy: '$after', $(cat "$DIR/c"), pins: $(ls /sys/fs/bpf/portscope/steer 2>/dev/null)"
-		fails=$((fails + 1))
-	fi
-done <"$DIR/steer.points"
-summary=$(for k in "${!seen[@]}"; do echo -n "$k ${seen[$k]}, "; done)
-check "steer killed at $runs steps: each left steered/untouched/incomplete, each restored (${summary%, })" \
-	[ "$fails" -eq 0 ]
+		fi
+	done <"$DIR/steer.points"
+	summary=$(for k in "${!seen[@]}"; do echo -n "$k ${seen[$k]}, "; done)
+	check "steer killed at $runs steps: each left steered/untouched/incomplete, each restored (${summary%, })" \
+		[ "$fails" -eq 0 ]
+}
 
-echo "--- attach -i ve1 --pin, killed at each step"
-nsenter --net=/run/netns/"$S" strace -f -qq -o "$DIR/attach.log" \
-	-e trace=bpf,mkdir "$PS" attach -i ve1 --pin >/dev/null
-ps_ detach >/dev/null
-points "$DIR/attach.log" >"$DIR/attach.points"
-fails=0 runs=0 on=0 off=0
-while read -r call nth; do
-	runs=$((runs + 1))
-	killed_at attach -i ve1 --pin
-	listed=0
-	ps_ status --json 2>/dev/null | grep -q '"ifname":"ve1"[^}]*"attached":true' && listed=1
-	if xdp_on; then
-		on=$((on + 1))
-		[ "$listed" = 1 ] || { echo "    $call #$nth: XDP on ve1 but not listed"; fails=$((fails + 1)); }
-		ps_ cleanup >/dev/null
-		ps_ detach >/dev/null
-	else
-		off=$((off + 1))
-		[ "$listed" = 0 ] || { echo "    $call #$nth: listed as attached but XDP not on ve1"; fails=$((fails + 1)); }
-		ps_ cleanup >/dev/null
-	fi
-	if xdp_on || [ -e /sys/fs/bpf/portscope/observe ] || ours_loaded; then
-		echo "    $call #$nth: left behind: xdp $(xdp_on && echo on), pins $(ls /sys/fs/bpf/portscope/observe 2>/dev/null | tr '\n' ' ')"
-		fails=$((fails + 1))
-		ps_ detach >/dev/null 2>&1; rm -rf /sys/fs/bpf/portscope/observe
-	fi
-done <"$DIR/attach.points"
-check "attach killed at $runs steps: $on attached and listed, $off not attached; cleanup/detach left nothing" \
-	[ "$fails" -eq 0 ]
+# attach -i ve1 --pin, killed at each step
+t_attach_killed() {
+	local call nth listed fails=0 runs=0 on=0 off=0
+	nsenter --net=/run/netns/"$S" strace -f -qq -o "$DIR/attach.log" \
+		-e trace=bpf,mkdir "$PS" attach -i ve1 --pin >/dev/null
+	ps_ detach >/dev/null
+	points "$DIR/attach.log" >"$DIR/attach.points"
+	while read -r call nth; do
+		runs=$((runs + 1))
+		killed_at attach -i ve1 --pin
+		listed=0
+		ps_ status --json 2>/dev/null | grep -q '"ifname":"ve1"[^}]*"attached":true' && listed=1
+		if xdp_on; then
+			on=$((on + 1))
+			[ "$listed" = 1 ] || { echo "    $call #$nth: XDP on ve1 but not listed"; fails=$((fails + 1)); }
+			ps_ cleanup >/dev/null
+			ps_ detach >/dev/null
+		else
+			off=$((off + 1))
+			[ "$listed" = 0 ] || { echo "    $call #$nth: listed as attached but XDP not on ve1"; fails=$((fails + 1)); }
+			ps_ cleanup >/dev/null
+		fi
+		if xdp_on || [ -e /sys/fs/bpf/portscope/observe ] || ours_loaded; then
+			echo "    $call #$nth: left behind: xdp $(xdp_on && echo on), pins $(ls /sys/fs/bpf/portscope/observe 2>/dev/null | tr '\n' ' ')"
+			fails=$((fails + 1))
+			ps_ detach >/dev/null 2>&1; rm -rf /sys/fs/bpf/portscope/observe
+		fi
+	done <"$DIR/attach.points"
+	check "attach killed at $runs steps: $on attached and listed, $off not attached; cleanup/detach left nothing" \
+		[ "$fails" -eq 0 ]
+}
 
-echo "--- top -i ve1 (not pinned), killed at each step"
-nsenter --net=/run/netns/"$S" strace -f -qq -o "$DIR/top.log" \
-	-e trace=bpf "$PS" top -i ve1 --once --interval 0.1 >/dev/null
-points "$DIR/top.log" >"$DIR/top.points"
-fails=0 runs=0
-while read -r call nth; do
-	runs=$((runs + 1))
-	killed_at top -i ve1 --once --interval 0.1
-	if xdp_on || [ -e /sys/fs/bpf/portscope ] || ours_loaded; then
-		echo "    $call #$nth: left behind"
-		fails=$((fails + 1))
-	fi
-done <"$DIR/top.points"
-check "top killed at $runs steps: XDP never left on ve1, nothing pinned or loaded" [ "$fails" -eq 0 ]
-finish
+# top -i ve1 (not pinned), killed at each step
+t_top_killed() {
+	local call nth fails=0 runs=0
+	nsenter --net=/run/netns/"$S" strace -f -qq -o "$DIR/top.log" \
+		-e trace=bpf "$PS" top -i ve1 --once --interval 0.1 >/dev/null
+	points "$DIR/top.log" >"$DIR/top.points"
+	while read -r call nth; do
+		runs=$((runs + 1))
+		killed_at top -i ve1 --once --interval 0.1
+		if xdp_on || [ -e /sys/fs/bpf/portscope ] || ours_loaded; then
+			echo "    $call #$nth: left behind"
+			fails=$((fails + 1))
+		fi
+	done <"$DIR/top.points"
+	check "top killed at $runs steps: XDP never left on ve1, nothing pinned or loaded" [ "$fails" -eq 0 ]
+}
+
+run_tests

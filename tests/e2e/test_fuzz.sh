@@ -7,12 +7,18 @@ set -u
 need_root
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-for runner in "$BUILD_DIR"/tests/fuzz/fuzz_*; do
-	case $runner in *.d) continue ;; esac
-	name=$(basename "$runner")
-	dir=$ROOT/tests/fuzz/corpus/${name#fuzz_}
-	n=$(find "$dir" -type f | wc -l)
-	check "$name over $n inputs in tests/fuzz/corpus/${name#fuzz_}" \
-		bash -c "find '$dir' -type f -print0 | xargs -0 '$runner' | grep -q '^$n inputs, no crash'"
-done
-finish
+
+# every fuzz runner built, over its corpus
+t_corpora() {
+	local runner name dir n
+	for runner in "$BUILD_DIR"/tests/fuzz/fuzz_*; do
+		case $runner in *.d) continue ;; esac
+		name=$(basename "$runner")
+		dir=$ROOT/tests/fuzz/corpus/${name#fuzz_}
+		n=$(find "$dir" -type f | wc -l)
+		check "$name over $n inputs in tests/fuzz/corpus/${name#fuzz_}" \
+			bash -c "find '$dir' -type f -print0 | xargs -0 '$runner' | grep -q '^$n inputs, no crash'"
+	done
+}
+
+run_tests

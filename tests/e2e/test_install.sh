@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
 # make install / uninstall into a staging DESTDIR: the binary, the man page
 # and the bash completion land where PREFIX says, work, and go away again.
+# (No root needed.)
 set -u
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-D=$(mktemp -d)
-trap 'rm -rf "$D"' EXIT
+D=
 mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$ROOT" "$@"; }
 
-check "make install DESTDIR=… PREFIX=/usr" mk install DESTDIR="$D" PREFIX=/usr >/dev/null
-check "binary installed 0755 and runs" bash -c "[ \$(stat -c %a '$D/usr/sbin/portscope') = 755 ] && '$D/usr/sbin/portscope' version | grep -q '^portscope '"
-check "man page installed, renders" bash -c "MANWIDTH=200 man -l '$D/usr/share/man/man8/portscope.8' 2>/dev/null | grep -q 'portscope - show how a port'"
-C=$D/usr/share/bash-completion/completions/portscope
-comp() {	# comp WORDS…: what completing the last word offers
-	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _portscope; echo "${COMPREPLY[*]}"' _ "$C" "$@"
+# every test looks at what this installed
+setup() {
+	D=$(mktemp -d)
+	C=$D/usr/share/bash-completion/completions/portscope
+	check "make install DESTDIR=… PREFIX=/usr" mk install DESTDIR="$D" PREFIX=/usr >/dev/null
 }
-check "completion: 'portscope st' -> status steer" test "$(comp portscope st)" = "status steer"
-check "completion: steer --policy -> the six policies" bash -c "[ \"\$(echo \$(. '$C'; COMP_WORDS=(portscope steer 80 --policy ''); COMP_CWORD=4; _portscope; echo \${COMPREPLY[*]}))\" = 'hash round-robin weighted least-conn source-affinity cpu' ]"
-check "completion: top -i -> interfaces (lo)" bash -c ". '$C'; COMP_WORDS=(portscope top -i l); COMP_CWORD=3; _portscope; [[ \" \${COMPREPLY[*]} \" == *' lo '* ]]"
-check "make uninstall removes all three" bash -c "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '$ROOT' uninstall DESTDIR='$D' PREFIX=/usr >/dev/null && [ -z \"\$(find '$D' -type f)\" ]"
-finish
+teardown() { [ -z "$D" ] || rm -rf "$D"; }
+
+t_installed() {
+	check "binary installed 0755 and runs" bash -c "[ \$(stat -c %a '$D/usr/sbin/portscope') = 755 ] && '$D/usr/sbin/portscope' version | grep -q '^portscope '"
+	check "man page installed, renders" bash -c "MANWIDTH=200 man -l '$D/usr/share/man/man8/portscope.8' 2>/dev/null | grep -q 'portscope - show how a port'"
+}
+
+t_completion() {
+	comp() {	# comp WORDS…: what completing the last word offers
+		bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _portscope; echo "${COMPREPLY[*]}"' _ "$C" "$@"
+	}
+	check "completion: 'portscope st' -> status steer" test "$(comp portscope st)" = "status steer"
+	check "completion: steer --policy -> the six policies" bash -c "[ \"\$(echo \$(. '$C'; COMP_WORDS=(portscope steer 80 --policy ''); COMP_CWORD=4; _portscope; echo \${COMPREPLY[*]}))\" = 'hash round-robin weighted least-conn source-affinity cpu' ]"
+	check "completion: top -i -> interfaces (lo)" bash -c ". '$C'; COMP_WORDS=(portscope top -i l); COMP_CWORD=3; _portscope; [[ \" \${COMPREPLY[*]} \" == *' lo '* ]]"
+}
+
+t_uninstall() {
+	check "make uninstall removes all three" bash -c "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C '$ROOT' uninstall DESTDIR='$D' PREFIX=/usr >/dev/null && [ -z \"\$(find '$D' -type f)\" ]"
+}
+
+run_tests

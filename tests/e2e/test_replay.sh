@@ -12,50 +12,54 @@ need_cmd tcpdump tshark curl socat python3 ip
 NS=ps-replay-$$
 DIR=$(mktemp -d)
 PIDS=()
-cleanup() {
+teardown() {
+	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	# anything else still in the namespace (socat's forked children)
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	ns_kill "$NS"
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$DIR"
 }
-trap cleanup EXIT
 run() { ip netns exec "$NS" "$@"; }
 
-ip netns add "$NS" && ip -n "$NS" link set lo up
-head -c 3000000 /dev/urandom >"$DIR/big.bin"
-(cd "$DIR" && exec ip netns exec "$NS" python3 -m http.server 8080 --bind :: >/dev/null 2>&1) &
-PIDS+=($!)
-ip netns exec "$NS" socat UDP6-RECVFROM:8080,fork,reuseaddr PIPE 2>/dev/null &
-PIDS+=($!)
-ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -i lo -w "$DIR/cap.pcap" 2>"$DIR/tcpdump.log" &
-PIDS+=($!)
-# the same traffic as Linux cooked v2 frames (tcpdump -i any)
-ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -i any -w "$DIR/any.pcap" 2>"$DIR/any.log" &
-PIDS+=($!)
-wait_for "$DIR/tcpdump.log" "listening on" || bad "tcpdump did not start"
-wait_for "$DIR/any.log" "listening on" || bad "tcpdump -i any did not start"
-for i in $(seq 50); do run bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && break; sleep 0.1; done
+# the captures both tests replay: servers, two tcpdumps, bounded traffic
+setup() {
+	local i a
+	ip netns add "$NS" && ip -n "$NS" link set lo up
+	head -c 3000000 /dev/urandom >"$DIR/big.bin"
+	(cd "$DIR" && exec ip netns exec "$NS" python3 -m http.server 8080 --bind :: >/dev/null 2>&1) &
+	PIDS+=($!)
+	ip netns exec "$NS" socat UDP6-RECVFROM:8080,fork,reuseaddr PIPE 2>/dev/null &
+	PIDS+=($!)
+	ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -i lo -w "$DIR/cap.pcap" 2>"$DIR/tcpdump.log" &
+	PIDS+=($!)
+	# the same traffic as Linux cooked v2 frames (tcpdump -i any)
+	ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -i any -w "$DIR/any.pcap" 2>"$DIR/any.log" &
+	PIDS+=($!)
+	wait_for "$DIR/tcpdump.log" "listening on" || { echo "tcpdump did not start"; return 1; }
+	wait_for "$DIR/any.log" "listening on" || { echo "tcpdump -i any did not start"; return 1; }
+	for i in $(seq 50); do run bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && break; sleep 0.1; done
 
-# bounded traffic: 10 small + 2 large HTTP requests per family, 20 datagrams,
-# datagrams to a closed port (ICMP unreachable)
-for i in $(seq 10); do
-	run curl -s -o /dev/null --max-time 5 http://127.0.0.1:8080/
-	run curl -s -o /dev/null --max-time 5 'http://[::1]:8080/'
-done
-for a in 127.0.0.1 '[::1]'; do run curl -s -o /dev/null --max-time 10 "http://$a:8080/big.bin"; done
-for i in $(seq 10); do
-	printf 'datagram %04d' "$i" | run socat -T1 - UDP:127.0.0.1:8080 >/dev/null 2>&1
-	printf 'datagram %06d' "$i" | run socat -T1 - 'UDP6:[::1]:8080' >/dev/null 2>&1
-done
-for i in 1 2 3; do
-	echo x | run socat - UDP:127.0.0.1:9 >/dev/null 2>&1
-	echo x | run socat - 'UDP6:[::1]:9' >/dev/null 2>&1
-done
-sleep 0.5
-kill -INT "${PIDS[2]}" "${PIDS[3]}"; wait "${PIDS[2]}" "${PIDS[3]}" 2>/dev/null
-[ -n "${KEEP:-}" ] && cp "$DIR/cap.pcap" "$KEEP"
+	# bounded traffic: 10 small + 2 large HTTP requests per family, 20 datagrams,
+	# datagrams to a closed port (ICMP unreachable)
+	for i in $(seq 10); do
+		run curl -s -o /dev/null --max-time 5 http://127.0.0.1:8080/
+		run curl -s -o /dev/null --max-time 5 'http://[::1]:8080/'
+	done
+	for a in 127.0.0.1 '[::1]'; do run curl -s -o /dev/null --max-time 10 "http://$a:8080/big.bin"; done
+	for i in $(seq 10); do
+		printf 'datagram %04d' "$i" | run socat -T1 - UDP:127.0.0.1:8080 >/dev/null 2>&1
+		printf 'datagram %06d' "$i" | run socat -T1 - 'UDP6:[::1]:8080' >/dev/null 2>&1
+	done
+	for i in 1 2 3; do
+		echo x | run socat - UDP:127.0.0.1:9 >/dev/null 2>&1
+		echo x | run socat - 'UDP6:[::1]:9' >/dev/null 2>&1
+	done
+	sleep 0.5
+	kill -INT "${PIDS[2]}" "${PIDS[3]}"; wait "${PIDS[2]}" "${PIDS[3]}" 2>/dev/null
+	if [ -n "${KEEP:-}" ]; then cp "$DIR/cap.pcap" "$KEEP"; fi
+}
 
 # compare CAPTURE ADJUST: replay vs tshark; ADJUST is what replay's Ethernet
 # frame differs by from tshark's frame.len (cooked v2 header 20 -> 14: -6)
@@ -129,6 +133,10 @@ done <"$DIR/cmp.txt"
 check "comparison ran" test -s "$DIR/cmp.txt"
 }
 
-compare "$DIR/cap.pcap" 0
-compare "$DIR/any.pcap" -6
-finish
+# the Ethernet capture (tcpdump -i lo)
+t_ethernet_capture() { compare "$DIR/cap.pcap" 0; }
+
+# the same traffic as Linux cooked v2 frames (tcpdump -i any)
+t_cooked_capture() { compare "$DIR/any.pcap" -6; }
+
+run_tests

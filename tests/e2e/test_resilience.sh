@@ -16,16 +16,17 @@ CLI=$BUILD_DIR/tests/tools/rpclient
 NS=ps-res-$$
 DIR=$(mktemp -d)
 
-cleanup() {
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+# one namespace; each test starts its own servers on its own ports
+setup() {
+	ip netns add "$NS" && ip -n "$NS" link set lo up
+}
+teardown() {
+	ns_kill "$NS" KILL
 	wait 2>/dev/null
 	remove_steer_pins "$(stat -L -c %i /run/netns/"$NS" 2>/dev/null)"
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$DIR"
 }
-trap cleanup EXIT
-ip netns add "$NS"
-ip -n "$NS" link set lo up
 ps_() { nsenter --net=/run/netns/"$NS" "$PS" "$@"; }
 in_ns() { ip netns exec "$NS" "$@"; }
 nstat_() { in_ns nstat -az "$1" | awk -v k="$1" '$1 == k {print $2}'; }
@@ -54,71 +55,79 @@ for l in sys.stdin:
         print(g['reasons']['$2'])"; }
 tally() { awk 'NF == 2 && $1 ~ /^[0-9]+$/ {print $2}' "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 
-echo "--- SYN cookies forced (tcp_syncookies=2): round-robin still exact"
-in_ns sysctl -qw net.ipv4.tcp_syncookies=2
-start ck -p 7101 -w 3
-ps_ steer 7101 --policy round-robin >/dev/null
-c0=$(nstat_ TcpExtSyncookiesRecv)
-in_ns "$CLI" -a 127.0.0.1 -p 7101 -n 300 >"$DIR/ck.c"
-c1=$(nstat_ TcpExtSyncookiesRecv)
-check "the kernel validated a cookie for every connection ($((c1 - c0)) of 300)" [ $((c1 - c0)) -ge 300 ]
-check "clients: 100 100 100 ($(tally "$DIR/ck.c")), none failed" \
-	bash -c "[ '$(tally "$DIR/ck.c")' = '100 100 100' ] && grep -q '^ok 300 failed 0' '$DIR/ck.c'"
-check "portscope per member: 100 100 100 ($(per_member 7101))" [ "$(per_member 7101)" = "100 100 100" ]
-check "each handshake's ACK followed its SYN (syncookie_ack $(reason 7101 syncookie_ack))" \
-	[ "$(reason 7101 syncookie_ack)" -eq 300 ]
-ps_ steer 7101 --policy source-affinity >/dev/null
-in_ns "$CLI" -a 127.0.0.1 -p 7101 -n 90 >"$DIR/ck2.c"
-check "source-affinity under cookies: one client address, one worker ($(tally "$DIR/ck2.c"))" \
-	[ "$(tally "$DIR/ck2.c")" = 90 ]
-stop ck
-in_ns sysctl -qw net.ipv4.tcp_syncookies=1
+# SYN cookies forced (tcp_syncookies=2): round-robin still exact
+t_syncookies() {
+	local c0 c1
+	in_ns sysctl -qw net.ipv4.tcp_syncookies=2
+	start ck -p 7101 -w 3
+	ps_ steer 7101 --policy round-robin >/dev/null
+	c0=$(nstat_ TcpExtSyncookiesRecv)
+	in_ns "$CLI" -a 127.0.0.1 -p 7101 -n 300 >"$DIR/ck.c"
+	c1=$(nstat_ TcpExtSyncookiesRecv)
+	check "the kernel validated a cookie for every connection ($((c1 - c0)) of 300)" [ $((c1 - c0)) -ge 300 ]
+	check "clients: 100 100 100 ($(tally "$DIR/ck.c")), none failed" \
+		bash -c "[ '$(tally "$DIR/ck.c")' = '100 100 100' ] && grep -q '^ok 300 failed 0' '$DIR/ck.c'"
+	check "portscope per member: 100 100 100 ($(per_member 7101))" [ "$(per_member 7101)" = "100 100 100" ]
+	check "each handshake's ACK followed its SYN (syncookie_ack $(reason 7101 syncookie_ack))" \
+		[ "$(reason 7101 syncookie_ack)" -eq 300 ]
+	ps_ steer 7101 --policy source-affinity >/dev/null
+	in_ns "$CLI" -a 127.0.0.1 -p 7101 -n 90 >"$DIR/ck2.c"
+	check "source-affinity under cookies: one client address, one worker ($(tally "$DIR/ck2.c"))" \
+		[ "$(tally "$DIR/ck2.c")" = 90 ]
+	stop ck
+	in_ns sysctl -qw net.ipv4.tcp_syncookies=1
+}
 
-echo "--- TCP Fast Open (tcp_fastopen=0x207: data in the SYN, no cookie needed)"
-in_ns sysctl -qw net.ipv4.tcp_fastopen=0x207
-start fo -p 7102 -w 3 -T 64
-ps_ steer 7102 --policy round-robin >/dev/null
-f0=$(nstat_ TcpExtTCPFastOpenPassive)
-in_ns "$CLI" -a 127.0.0.1 -p 7102 -n 300 -T >"$DIR/fo.c"
-f1=$(nstat_ TcpExtTCPFastOpenPassive)
-check "the kernel took every SYN as Fast Open ($((f1 - f0)) of 300)" [ $((f1 - f0)) -eq 300 ]
-check "clients: 100 100 100 ($(tally "$DIR/fo.c")), none failed" \
-	bash -c "[ '$(tally "$DIR/fo.c")' = '100 100 100' ] && grep -q '^ok 300 failed 0' '$DIR/fo.c'"
-check "portscope per member: 100 100 100 ($(per_member 7102))" [ "$(per_member 7102)" = "100 100 100" ]
-stop fo
-in_ns sysctl -qw net.ipv4.tcp_fastopen=1
+# TCP Fast Open (tcp_fastopen=0x207: data in the SYN, no cookie needed)
+t_fastopen() {
+	local f0 f1
+	in_ns sysctl -qw net.ipv4.tcp_fastopen=0x207
+	start fo -p 7102 -w 3 -T 64
+	ps_ steer 7102 --policy round-robin >/dev/null
+	f0=$(nstat_ TcpExtTCPFastOpenPassive)
+	in_ns "$CLI" -a 127.0.0.1 -p 7102 -n 300 -T >"$DIR/fo.c"
+	f1=$(nstat_ TcpExtTCPFastOpenPassive)
+	check "the kernel took every SYN as Fast Open ($((f1 - f0)) of 300)" [ $((f1 - f0)) -eq 300 ]
+	check "clients: 100 100 100 ($(tally "$DIR/fo.c")), none failed" \
+		bash -c "[ '$(tally "$DIR/fo.c")' = '100 100 100' ] && grep -q '^ok 300 failed 0' '$DIR/fo.c'"
+	check "portscope per member: 100 100 100 ($(per_member 7102))" [ "$(per_member 7102)" = "100 100 100" ]
+	stop fo
+	in_ns sysctl -qw net.ipv4.tcp_fastopen=1
+}
 
-echo "--- the program older kernels get (steer_loops: plain loops, no bpf_loop)"
-start lp -p 7107 -w 3 -k
-PS_STEER_PROG=steer_loops ps_ steer 7107 --policy round-robin >/dev/null
-check "steer_loops is the program attached" \
-	bash -c "bpftool prog show name steer_loops 2>/dev/null | grep -q sk_reuseport"
-in_ns "$CLI" -a 127.0.0.1 -p 7107 -n 300 >"$DIR/lp.c"
-check "round-robin: 100 100 100 ($(tally "$DIR/lp.c"))" [ "$(tally "$DIR/lp.c")" = "100 100 100" ]
-ps_ steer 7107 --policy source-affinity >/dev/null
-in_ns "$CLI" -a 127.0.0.1 -p 7107 -n 60 >"$DIR/lp2.c"
-check "source-affinity: one address, one worker ($(tally "$DIR/lp2.c"))" [ "$(tally "$DIR/lp2.c")" = 60 ]
-ps_ steer 7107 --policy least-conn >/dev/null
-mkfifo "$DIR/lp.in"
-ip netns exec "$NS" "$CLI" -a 127.0.0.1 -p 7107 -n 9 -k <"$DIR/lp.in" >"$DIR/lp3.c" &
-LC=$!
-exec 7>"$DIR/lp.in"
-wait_for "$DIR/lp3.c" holding
-sleep 0.3
-active=$(ps_ steer status --json | python3 -c "
+# the program older kernels get (steer_loops: plain loops, no bpf_loop)
+t_steer_loops() {
+	local LC active
+	start lp -p 7107 -w 3 -k
+	PS_STEER_PROG=steer_loops ps_ steer 7107 --policy round-robin >/dev/null
+	check "steer_loops is the program attached" \
+		bash -c "bpftool prog show name steer_loops 2>/dev/null | grep -q sk_reuseport"
+	in_ns "$CLI" -a 127.0.0.1 -p 7107 -n 300 >"$DIR/lp.c"
+	check "round-robin: 100 100 100 ($(tally "$DIR/lp.c"))" [ "$(tally "$DIR/lp.c")" = "100 100 100" ]
+	ps_ steer 7107 --policy source-affinity >/dev/null
+	in_ns "$CLI" -a 127.0.0.1 -p 7107 -n 60 >"$DIR/lp2.c"
+	check "source-affinity: one address, one worker ($(tally "$DIR/lp2.c"))" [ "$(tally "$DIR/lp2.c")" = 60 ]
+	ps_ steer 7107 --policy least-conn >/dev/null
+	mkfifo "$DIR/lp.in"
+	ip netns exec "$NS" "$CLI" -a 127.0.0.1 -p 7107 -n 9 -k <"$DIR/lp.in" >"$DIR/lp3.c" &
+	LC=$!
+	exec 7>"$DIR/lp.in"
+	wait_for "$DIR/lp3.c" holding
+	sleep 0.3
+	active=$(ps_ steer status --json | python3 -c "
 import json, sys
 for l in sys.stdin:
     g = json.loads(l)
     if g['group'].endswith('-7107'):
         print(' '.join(str(m['active']) for m in g['members']))")
-exec 7>&-
-wait "$LC"
-check "least-conn: 9 held connections, 3 per worker (portscope active $active; clients $(tally "$DIR/lp3.c"))" \
-	[ "$active" = "3 3 3" -a "$(tally "$DIR/lp3.c")" = "3 3 3" ]
-ps_ steer off 7107 >/dev/null
-stop lp
+	exec 7>&-
+	wait "$LC"
+	check "least-conn: 9 held connections, 3 per worker (portscope active $active; clients $(tally "$DIR/lp3.c"))" \
+		[ "$active" = "3 3 3" -a "$(tally "$DIR/lp3.c")" = "3 3 3" ]
+	ps_ steer off 7107 >/dev/null
+	stop lp
+}
 
-echo "--- SIGKILL a worker (no drain) 10 times under load"
 # kill_cycle NAME PORT STEER: 16 clients (~2,000 connections/s) for 12 s;
 # every second a worker is SIGKILLed and a fresh one joins
 kill_cycle() {
@@ -144,17 +153,21 @@ kill_cycle() {
 	stop "$name"
 	awk '{ok += $2; f += $4} END {print ok, f}' "$DIR/$name".c.*
 }
-read -r k_ok k_fail < <(kill_cycle kp 7103 1)
-read -r d_ok d_fail < <(kill_cycle kd 7104 0)
-echo "  portscope: $k_fail failed of $((k_ok + k_fail)); kernel default: $d_fail failed of $((d_ok + d_fail))"
-check "under load: >= 2000 connections/s ($k_ok in 12 s)" [ "$k_ok" -ge 20000 ]
-# Queued and half-open connections migrate; the one a worker has accepted
-# and not yet answered when it dies is its own (no kernel can move it): a
-# worker handles one at a time, so at most one per SIGKILL.
-check "10 SIGKILLs with portscope: nothing lost but what the dying worker held ($k_fail <= 10)" \
-	[ "$k_fail" -le 10 ]
 
-echo "--- a listener closes while connections are mid-handshake"
+# SIGKILL a worker (no drain) 10 times under load
+t_sigkill_under_load() {
+	local k_ok k_fail d_ok d_fail
+	read -r k_ok k_fail < <(kill_cycle kp 7103 1)
+	read -r d_ok d_fail < <(kill_cycle kd 7104 0)
+	echo "  portscope: $k_fail failed of $((k_ok + k_fail)); kernel default: $d_fail failed of $((d_ok + d_fail))"
+	check "under load: >= 2000 connections/s ($k_ok in 12 s)" [ "$k_ok" -ge 20000 ]
+	# Queued and half-open connections migrate; the one a worker has accepted
+	# and not yet answered when it dies is its own (no kernel can move it): a
+	# worker handles one at a time, so at most one per SIGKILL.
+	check "10 SIGKILLs with portscope: nothing lost but what the dying worker held ($k_fail <= 10)" \
+		[ "$k_fail" -le 10 ]
+}
+
 # The server's handshake ACKs are dropped (nftables in the namespace), so 10
 # connections wait in SYN_RECV on one worker; it is SIGKILLed; the drop is
 # lifted. With portscope the requests move to a live worker and complete.
@@ -185,11 +198,17 @@ print(sum(m['migrated_in'] for l in sys.stdin for m in json.loads(l)['members']
 	stop "$name"
 	echo "$(cat "$DIR/$name.synrecv") $(cat "$DIR/$name".c.* | awk '/^ok/ {ok += $2; f += $4} END {print ok, f}') $mig $(cat "$DIR/$name".c.* | awk 'NF == 2 {print $1}' | sort -u | grep -c "^$b$")"
 }
-read -r hs_q hs_ok hs_fail hs_mig hs_b < <(handshake hp 7105 1)
-read -r hd_q hd_ok hd_fail _ _ < <(handshake hd 7106 0)
-echo "  portscope: $hs_q in SYN_RECV, $hs_ok completed, $hs_fail failed, $hs_mig migrated; kernel default: $hd_q in SYN_RECV, $hd_ok completed, $hd_fail failed"
-check "10 connections were mid-handshake ($hs_q)" [ "$hs_q" -eq 10 ]
-check "all 10 completed on the live worker ($hs_ok ok, $hs_fail failed, $hs_mig migrated)" \
-	[ "$hs_ok" -eq 10 -a "$hs_fail" -eq 0 -a "$hs_mig" -ge 10 -a "$hs_b" -eq 1 ]
-check "without portscope those on the killed worker are lost ($hd_fail of $((hd_ok + hd_fail)) failed)" [ "$hd_fail" -gt 0 ]
-finish
+
+# a listener closes while connections are mid-handshake
+t_mid_handshake() {
+	local hs_q hs_ok hs_fail hs_mig hs_b hd_q hd_ok hd_fail
+	read -r hs_q hs_ok hs_fail hs_mig hs_b < <(handshake hp 7105 1)
+	read -r hd_q hd_ok hd_fail _ _ < <(handshake hd 7106 0)
+	echo "  portscope: $hs_q in SYN_RECV, $hs_ok completed, $hs_fail failed, $hs_mig migrated; kernel default: $hd_q in SYN_RECV, $hd_ok completed, $hd_fail failed"
+	check "10 connections were mid-handshake ($hs_q)" [ "$hs_q" -eq 10 ]
+	check "all 10 completed on the live worker ($hs_ok ok, $hs_fail failed, $hs_mig migrated)" \
+		[ "$hs_ok" -eq 10 -a "$hs_fail" -eq 0 -a "$hs_mig" -ge 10 -a "$hs_b" -eq 1 ]
+	check "without portscope those on the killed worker are lost ($hd_fail of $((hd_ok + hd_fail)) failed)" [ "$hd_fail" -gt 0 ]
+}
+
+run_tests

@@ -17,22 +17,24 @@ DIR=$(mktemp -d)
 SERVERS=()
 NSINO=
 
-cleanup() {
+# one namespace, lo up; each test starts its own servers on its own ports
+setup() {
+	ip netns add "$NS" && ip -n "$NS" link set lo up
+	NSINO=$(ip netns exec "$NS" stat -L -c %i /proc/self/ns/net)
+}
+teardown() {
 	local p
 	for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null; done
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	ns_kill "$NS"
 	sleep 0.2
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ns_kill "$NS" KILL
 	wait 2>/dev/null
 	# pins of groups in our namespace (the programs died with the sockets)
 	remove_steer_pins "$NSINO"
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$DIR"
 }
-trap cleanup EXIT
 
-ip netns add "$NS" && ip -n "$NS" link set lo up
-NSINO=$(ip netns exec "$NS" stat -L -c %i /proc/self/ns/net)
 run() { ip netns exec "$NS" "$@"; }
 ps_() { nsenter --net=/run/netns/"$NS" "$PS" "$@"; }
 
@@ -52,6 +54,7 @@ stop_server() {
 	m=$(cat "$DIR/$1.master")
 	kill "$m" 2>/dev/null
 	wait "$m" 2>/dev/null
+	return 0
 }
 pids() { cat "$DIR/$1.pids"; }
 
@@ -106,10 +109,11 @@ policy_run() {
 # ratio NAME EXPR: evaluate a python expression over s = the split list
 ratio() { python3 -c "s=[int(x) for x in '$(sed -n 's/^split \(.*\) [A-Z]*[a-z]*$/\1/p' "$DIR/$1.cmp")'.split()]; import sys; v=$2; print(round(v,4)); sys.exit(0 if $3 else 1)"; }
 
-echo "--- groups: nginx-like inherited listeners"
-start_server grp -p 7001 -w 3 -i
-ps_ groups --port 7001 --json >"$DIR/grp.json"
-check "one group, 3 members, each served by its own worker, the parent holds all" python3 - "$DIR/grp.json" "$(pids grp | tr '\n' ' ')" "$(cat "$DIR/grp.master")" <<'PY'
+# groups: nginx-like inherited listeners
+t_groups_inherited() {
+	start_server grp -p 7001 -w 3 -i
+	ps_ groups --port 7001 --json >"$DIR/grp.json"
+	check "one group, 3 members, each served by its own worker, the parent holds all" python3 - "$DIR/grp.json" "$(pids grp | tr '\n' ' ')" "$(cat "$DIR/grp.master")" <<'PY'
 import json, sys
 gs = [json.loads(l) for l in open(sys.argv[1])]
 workers, master = set(map(int, sys.argv[2].split())), int(sys.argv[3])
@@ -123,23 +127,33 @@ for m in gs[0]["members"]:
     assert master in [h["pid"] for h in m["holders"] if not h["serving"]]
 assert servers == workers, (servers, workers)
 PY
-stop_server grp
+	stop_server grp
+}
 
-echo "--- round-robin, 4 workers, 10000 connections"
-start_server rr -p 7002 -w 4
-policy_run rr 7002 10000 -a 127.0.0.1 -- --policy round-robin
-check "round-robin max/mean <= 1.01 ($(ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'))" ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'
-check "groups shows portscope's policy and each member's counters" python3 -c "
+# round-robin, 4 workers, 10000 connections; then its servers stop: steer
+# off removes the state of a steered group whose servers are gone
+t_round_robin_exact() {
+	start_server rr -p 7002 -w 4
+	policy_run rr 7002 10000 -a 127.0.0.1 -- --policy round-robin
+	check "round-robin max/mean <= 1.01 ($(ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'))" ratio rr 'max(s)/(sum(s)/len(s))' 'v<=1.01'
+	check "groups shows portscope's policy and each member's counters" python3 -c "
 import json; g = json.loads(open('$DIR/rr.groups').readline())
 assert g['steering']['by'] == 'portscope' and g['steering']['policy'] == 'round-robin', g['steering']
 assert g['steering']['prog_id'] > 0
 assert sorted(m['selected'] for m in g['members']) == [2500] * 4"
 
-echo "--- weighted 3:2:1, 12000 connections"
-start_server w -p 7003 -w 3
-W=($(pids w))
-policy_run w 7003 12000 -a ::1 -- --policy weighted --weight "${W[0]}"=3 --weight "${W[1]}"=2 --weight "${W[2]}"=1
-check "weighted shares within 2% of 3:2:1" python3 - "$DIR/w" "${W[@]}" <<'PY'
+	check "pins of the stopped round-robin group are still there" bash -c "ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 >/dev/null"
+	ps_ steer off 7002 >"$DIR/stale.out" 2>&1
+	check "steer off on it: $(cat "$DIR/stale.out")" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 2>/dev/null"
+}
+
+# weighted 3:2:1, 12000 connections
+t_weighted() {
+	local W
+	start_server w -p 7003 -w 3
+	W=($(pids w))
+	policy_run w 7003 12000 -a ::1 -- --policy weighted --weight "${W[0]}"=3 --weight "${W[1]}"=2 --weight "${W[2]}"=1
+	check "weighted shares within 2% of 3:2:1" python3 - "$DIR/w" "${W[@]}" <<'PY'
 import os, sys
 d, pids = sys.argv[1], sys.argv[2:]
 c = [int(open(os.path.join(d, p)).read()) for p in pids]
@@ -148,179 +162,209 @@ err = [abs(x / sum(c) - w) for x, w in zip(c, want)]
 print("  shares", [round(x / sum(c), 4) for x in c], "max error", round(max(err), 4))
 sys.exit(0 if max(err) <= 0.02 else 1)
 PY
+}
 
-echo "--- changing policy and weights touches maps only"
-start_server chg -p 7030 -w 2
-ps_ steer 7030 --policy round-robin >/dev/null
-G=$(ls -d /sys/fs/bpf/portscope/steer/net"$NSINO"-tcp-*-7030)
-id1=$(bpftool -j prog show pinned "$G/steer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-C=($(pids chg))
-ps_ steer 7030 --policy weighted --weight "${C[0]}"=5 >/dev/null
-ps_ steer 7030 --policy least-conn >/dev/null
-ps_ steer 7030 --drain "${C[1]}" >/dev/null
-id2=$(bpftool -j prog show pinned "$G/steer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-nprog=$(bpftool -j prog show | python3 -c 'import json,sys; print(sum(p["type"] == "sk_reuseport" for p in json.load(sys.stdin)))')
-check "same program (id $id1 -> $id2) after 3 changes; $nprog sk_reuseport programs loaded" test "$id1" = "$id2"
-run "$CLI" -p 7030 -a 127.0.0.1 -n 200 >"$DIR/chg.client"
-check "last change in force: all 200 to ${C[0]} (${C[1]} drained)" grep -q "^${C[0]} 200$" "$DIR/chg.client"
-ps_ steer off 7030 >/dev/null
-stop_server chg
+# changing policy and weights touches maps only
+t_change_maps_only() {
+	local G id1 id2 nprog C
+	start_server chg -p 7030 -w 2
+	ps_ steer 7030 --policy round-robin >/dev/null
+	G=$(ls -d /sys/fs/bpf/portscope/steer/net"$NSINO"-tcp-*-7030)
+	id1=$(bpftool -j prog show pinned "$G/steer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	C=($(pids chg))
+	ps_ steer 7030 --policy weighted --weight "${C[0]}"=5 >/dev/null
+	ps_ steer 7030 --policy least-conn >/dev/null
+	ps_ steer 7030 --drain "${C[1]}" >/dev/null
+	id2=$(bpftool -j prog show pinned "$G/steer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	nprog=$(bpftool -j prog show | python3 -c 'import json,sys; print(sum(p["type"] == "sk_reuseport" for p in json.load(sys.stdin)))')
+	check "same program (id $id1 -> $id2) after 3 changes; $nprog sk_reuseport programs loaded" test "$id1" = "$id2"
+	run "$CLI" -p 7030 -a 127.0.0.1 -n 200 >"$DIR/chg.client"
+	check "last change in force: all 200 to ${C[0]} (${C[1]} drained)" grep -q "^${C[0]} 200$" "$DIR/chg.client"
+	ps_ steer off 7030 >/dev/null
+	stop_server chg
+}
 
-echo "--- drain: 0 new connections to the drained worker"
-start_server dr -p 7004 -w 3
-D=($(pids dr))
-policy_run dr 7004 10000 -a 127.0.0.1 -- --policy round-robin --drain "${D[0]}"
-check "drained worker ${D[0]} got 0" test "$(cat "$DIR/dr/${D[0]}")" -eq 0
+# drain: 0 new connections to the drained worker
+t_drain() {
+	local D
+	start_server dr -p 7004 -w 3
+	D=($(pids dr))
+	policy_run dr 7004 10000 -a 127.0.0.1 -- --policy round-robin --drain "${D[0]}"
+	check "drained worker ${D[0]} got 0" test "$(cat "$DIR/dr/${D[0]}")" -eq 0
+}
 
-echo "--- hash: the kernel's spread, counted"
-start_server h -p 7005 -w 3
-policy_run h 7005 10000 -a 127.0.0.1 -- --policy hash
-check "hash reaches every worker" ratio h 'min(s)' 'v>0'
+# hash: the kernel's spread, counted
+t_hash() {
+	start_server h -p 7005 -w 3
+	policy_run h 7005 10000 -a 127.0.0.1 -- --policy hash
+	check "hash reaches every worker" ratio h 'min(s)' 'v>0'
+}
 
-echo "--- least-conn: established counts within ±1, right after closes"
-start_server lc -p 7006 -w 3 -k
-check "steer least-conn" ps_ steer 7006 --policy least-conn
 est() {	# established connections per server pid, from ss (the reference)
 	run ss -Htnp state established '( sport = :7006 )' | grep -o 'pid=[0-9]*' | sort | uniq -c |
 		awk '{print $1}' | sort -n | tr '\n' ' '
 }
 active() { status_json 7006 | python3 -c 'import json,sys; print(" ".join(str(m["active"]) for m in json.load(sys.stdin)["members"]))'; }
-mkfifo "$DIR/a.in" "$DIR/b.in"
-ip netns exec "$NS" "$CLI" -p 7006 -a 127.0.0.1 -k -n 12 <"$DIR/a.in" >"$DIR/a.out" & A=$!
-exec 7>"$DIR/a.in"
-wait_for "$DIR/a.out" holding
-# B must not inherit A's stdin writer (fd 7), or A never sees it close
-ip netns exec "$NS" "$CLI" -p 7006 -a ::1 -k -n 9 <"$DIR/b.in" >"$DIR/b.out" 7>&- & B=$!
-exec 8>"$DIR/b.in"
-wait_for "$DIR/b.out" holding
-sleep 0.3
-check "21 held: ss says 7 7 7 ($(est))" test "$(est)" = "7 7 7 "
-check "portscope active 7 7 7 ($(active))" test "$(active)" = "7 7 7"
-exec 7>&-	# client A closes its 12
-wait "$A"
-sleep 0.5
-check "after 12 closed: ss says 3 3 3 ($(est))" test "$(est)" = "3 3 3 "
-check "portscope active back to 3 3 3 ($(active))" test "$(active)" = "3 3 3"
-run "$CLI" -p 7006 -a 127.0.0.1 -k -n 6 </dev/null >"$DIR/c.out"
-check "6 more spread 2 2 2" bash -c "grep -E '^[0-9]+ ' '$DIR/c.out' | awk '{print \$2}' | sort | tr '\n' ' ' | grep -qx '2 2 2 '"
-exec 8>&-
-wait "$B"
-stop_server lc
 
-echo "--- source-affinity: a client address stays on one member"
-start_server sa -p 7007 -w 3
-check "steer source-affinity" ps_ steer 7007 --policy source-affinity
-: >"$DIR/sa.map"
-for i in 2 3 4 5 6 7 8 9 10 11; do
-	run "$CLI" -p 7007 -a 127.0.0.1 -s 127.0.0.$i -n 1000 >"$DIR/sa.$i"
-	echo "$i $(grep -cE '^[0-9]+ ' "$DIR/sa.$i") $(grep -E '^[0-9]+ ' "$DIR/sa.$i" | awk '{print $1}')" >>"$DIR/sa.map"
-done
-check "10,000 connections: each of 10 client addresses landed on exactly one worker" awk '$2 != 1 {exit 1}' "$DIR/sa.map"
-check "the 10 addresses use more than one worker" test "$(awk '{print $3}' "$DIR/sa.map" | sort -u | wc -l)" -gt 1
-# one member leaves (drained): only its clients move
-SA=($(pids sa))
-victim=$(awk '{print $3}' "$DIR/sa.map" | sort | uniq -c | sort -n | tail -1 | awk '{print $2}')
-ps_ steer 7007 --drain "$victim" >/dev/null
-moved=0 kept=0
-while read -r i n p; do
-	np=$(run "$CLI" -p 7007 -a 127.0.0.1 -s 127.0.0.$i -n 20 | awk 'NF == 2 {print $1}')
-	if [ "$p" = "$victim" ]; then [ "$np" != "$victim" ] && moved=$((moved + 1))
-	else [ "$np" = "$p" ] && kept=$((kept + 1)); fi
-done <"$DIR/sa.map"
-nv=$(awk -v v="$victim" '$3 == v' "$DIR/sa.map" | wc -l)
-check "member $victim left: its $nv clients moved ($moved), the other $((10 - nv)) stayed ($kept)" \
-	test "$moved" -eq "$nv" -a "$kept" -eq $((10 - nv))
-stop_server sa
+# least-conn: established counts within ±1, right after closes
+t_least_conn() {
+	local A B
+	start_server lc -p 7006 -w 3 -k
+	check "steer least-conn" ps_ steer 7006 --policy least-conn
+	mkfifo "$DIR/a.in" "$DIR/b.in"
+	ip netns exec "$NS" "$CLI" -p 7006 -a 127.0.0.1 -k -n 12 <"$DIR/a.in" >"$DIR/a.out" & A=$!
+	exec 7>"$DIR/a.in"
+	wait_for "$DIR/a.out" holding
+	# B must not inherit A's stdin writer (fd 7), or A never sees it close
+	ip netns exec "$NS" "$CLI" -p 7006 -a ::1 -k -n 9 <"$DIR/b.in" >"$DIR/b.out" 7>&- & B=$!
+	exec 8>"$DIR/b.in"
+	wait_for "$DIR/b.out" holding
+	sleep 0.3
+	check "21 held: ss says 7 7 7 ($(est))" test "$(est)" = "7 7 7 "
+	check "portscope active 7 7 7 ($(active))" test "$(active)" = "7 7 7"
+	exec 7>&-	# client A closes its 12
+	wait "$A"
+	sleep 0.5
+	check "after 12 closed: ss says 3 3 3 ($(est))" test "$(est)" = "3 3 3 "
+	check "portscope active back to 3 3 3 ($(active))" test "$(active)" = "3 3 3"
+	run "$CLI" -p 7006 -a 127.0.0.1 -k -n 6 </dev/null >"$DIR/c.out"
+	check "6 more spread 2 2 2" bash -c "grep -E '^[0-9]+ ' '$DIR/c.out' | awk '{print \$2}' | sort | tr '\n' ' ' | grep -qx '2 2 2 '"
+	exec 8>&-
+	wait "$B"
+	stop_server lc
+}
 
-echo "--- cpu: the member of the receiving CPU"
-if [ "$(nproc)" -ge 2 ]; then
-	start_server cpu -p 7008 -w 2
-	check "steer cpu" ps_ steer 7008 --policy cpu
-	c0=$(run taskset -c 0 "$CLI" -p 7008 -a 127.0.0.1 -n 5000 | awk 'NF == 2' | tr '\n' ' ')
-	c1=$(run taskset -c 1 "$CLI" -p 7008 -a 127.0.0.1 -n 5000 | awk 'NF == 2' | tr '\n' ' ')
-	check "CPU 0 -> one worker ($c0), CPU 1 -> the other ($c1)" \
-		test "$(echo "$c0" | wc -w)" -eq 2 -a "$(echo "$c1" | wc -w)" -eq 2 -a "${c0%% *}" != "${c1%% *}"
-	stop_server cpu
-else
-	bad "cpu policy needs 2 CPUs to be shown"
-fi
+# source-affinity: a client address stays on one member
+t_source_affinity() {
+	local i SA victim moved kept n p np nv
+	start_server sa -p 7007 -w 3
+	check "steer source-affinity" ps_ steer 7007 --policy source-affinity
+	: >"$DIR/sa.map"
+	for i in 2 3 4 5 6 7 8 9 10 11; do
+		run "$CLI" -p 7007 -a 127.0.0.1 -s 127.0.0.$i -n 1000 >"$DIR/sa.$i"
+		echo "$i $(grep -cE '^[0-9]+ ' "$DIR/sa.$i") $(grep -E '^[0-9]+ ' "$DIR/sa.$i" | awk '{print $1}')" >>"$DIR/sa.map"
+	done
+	check "10,000 connections: each of 10 client addresses landed on exactly one worker" awk '$2 != 1 {exit 1}' "$DIR/sa.map"
+	check "the 10 addresses use more than one worker" test "$(awk '{print $3}' "$DIR/sa.map" | sort -u | wc -l)" -gt 1
+	# one member leaves (drained): only its clients move
+	SA=($(pids sa))
+	victim=$(awk '{print $3}' "$DIR/sa.map" | sort | uniq -c | sort -n | tail -1 | awk '{print $2}')
+	ps_ steer 7007 --drain "$victim" >/dev/null
+	moved=0 kept=0
+	while read -r i n p; do
+		np=$(run "$CLI" -p 7007 -a 127.0.0.1 -s 127.0.0.$i -n 20 | awk 'NF == 2 {print $1}')
+		if [ "$p" = "$victim" ]; then [ "$np" != "$victim" ] && moved=$((moved + 1))
+		else [ "$np" = "$p" ] && kept=$((kept + 1)); fi
+	done <"$DIR/sa.map"
+	nv=$(awk -v v="$victim" '$3 == v' "$DIR/sa.map" | wc -l)
+	check "member $victim left: its $nv clients moved ($moved), the other $((10 - nv)) stayed ($kept)" \
+		test "$moved" -eq "$nv" -a "$kept" -eq $((10 - nv))
+	stop_server sa
+}
 
-echo "--- UDP round-robin, IPv4 and IPv6 clients of one dual-stack group"
-start_server udp -p 7009 -w 3 -u
-check "steer udp" ps_ steer 7009 --proto udp --policy round-robin
-run "$CLI" -u -p 7009 -a 127.0.0.1 -n 1500 -q >"$DIR/udp.c1"
-run "$CLI" -u -p 7009 -a ::1 -n 1500 >"$DIR/udp.client"
-status_json 7009 >"$DIR/udp.status"
-stop_server udp
-check "udp: 3000 datagrams answered" bash -c "grep -q '^ok 1500 failed 0' '$DIR/udp.c1' && grep -q '^ok 1500 failed 0' '$DIR/udp.client'"
-python3 - "$DIR/udp" "$DIR/udp.status" >"$DIR/udp.cmp" <<'PY'
+# cpu: the member of the receiving CPU
+t_cpu() {
+	local c0 c1
+	if [ "$(nproc)" -ge 2 ]; then
+		start_server cpu -p 7008 -w 2
+		check "steer cpu" ps_ steer 7008 --policy cpu
+		c0=$(run taskset -c 0 "$CLI" -p 7008 -a 127.0.0.1 -n 5000 | awk 'NF == 2' | tr '\n' ' ')
+		c1=$(run taskset -c 1 "$CLI" -p 7008 -a 127.0.0.1 -n 5000 | awk 'NF == 2' | tr '\n' ' ')
+		check "CPU 0 -> one worker ($c0), CPU 1 -> the other ($c1)" \
+			test "$(echo "$c0" | wc -w)" -eq 2 -a "$(echo "$c1" | wc -w)" -eq 2 -a "${c0%% *}" != "${c1%% *}"
+		stop_server cpu
+	else
+		bad "cpu policy needs 2 CPUs to be shown"
+	fi
+}
+
+# UDP round-robin per datagram (--udp-flows off: each request comes from a
+# new socket, whose port may come back within the flows' idle time), IPv4
+# and IPv6 clients of one dual-stack group; flows: test_steer_udp.sh
+t_udp_dual_stack() {
+	start_server udp -p 7009 -w 3 -u
+	check "steer udp" ps_ steer 7009 --proto udp --policy round-robin --udp-flows off
+	run "$CLI" -u -p 7009 -a 127.0.0.1 -n 1500 -q >"$DIR/udp.c1"
+	run "$CLI" -u -p 7009 -a ::1 -n 1500 >"$DIR/udp.client"
+	status_json 7009 >"$DIR/udp.status"
+	stop_server udp
+	check "udp: 3000 datagrams answered" bash -c "grep -q '^ok 1500 failed 0' '$DIR/udp.c1' && grep -q '^ok 1500 failed 0' '$DIR/udp.client'"
+	python3 - "$DIR/udp" "$DIR/udp.status" >"$DIR/udp.cmp" <<'PY'
 import json, os, sys
 srv = {int(p): int(open(os.path.join(sys.argv[1], p)).read()) for p in os.listdir(sys.argv[1])}
 ps = {m["pid"]: m["selected"] for m in json.load(open(sys.argv[2]))["members"]}
 print("split", *srv.values(), "equal" if srv == ps else "DIFFER", ps)
 PY
-cat "$DIR/udp.cmp"
-check "udp: servers' counts = portscope counters, 1000 each" grep -q '^split 1000 1000 1000 equal' "$DIR/udp.cmp"
+	cat "$DIR/udp.cmp"
+	check "udp: servers' counts = portscope counters, 1000 each" grep -q '^split 1000 1000 1000 equal' "$DIR/udp.cmp"
+}
 
-echo "--- specific addresses: two groups on one port"
-start_server s4 -p 7010 -w 2 -a 127.0.0.1
-start_server s6 -p 7010 -w 2 -a ::1
-ps_ steer 7010 --policy round-robin >/dev/null 2>"$DIR/s.err"
-check "without --addr: exit 2 naming the choice ($(cat "$DIR/s.err"))" grep -q 'choose one with --addr' "$DIR/s.err"
-STATUS_ADDR=127_0_0_1 policy_run s4 7010 2000 -a 127.0.0.1 -- --addr 127.0.0.1 --policy round-robin
-STATUS_ADDR=::1 policy_run s6 7010 2000 -a ::1 -- --addr ::1 --policy round-robin
-check "127.0.0.1 group split evenly" ratio s4 'max(s)-min(s)' 'v<=1'
-check "::1 group split evenly" ratio s6 'max(s)-min(s)' 'v<=1'
+# specific addresses: two groups on one port
+t_specific_addr() {
+	start_server s4 -p 7010 -w 2 -a 127.0.0.1
+	start_server s6 -p 7010 -w 2 -a ::1
+	ps_ steer 7010 --policy round-robin >/dev/null 2>"$DIR/s.err"
+	check "without --addr: exit 2 naming the choice ($(cat "$DIR/s.err"))" grep -q 'choose one with --addr' "$DIR/s.err"
+	STATUS_ADDR=127_0_0_1 policy_run s4 7010 2000 -a 127.0.0.1 -- --addr 127.0.0.1 --policy round-robin
+	STATUS_ADDR=::1 policy_run s6 7010 2000 -a ::1 -- --addr ::1 --policy round-robin
+	check "127.0.0.1 group split evenly" ratio s4 'max(s)-min(s)' 'v<=1'
+	check "::1 group split evenly" ratio s6 'max(s)-min(s)' 'v<=1'
+}
 
-echo "--- a steered group whose servers are gone: steer off removes its state"
-check "pins of the stopped round-robin group are still there" bash -c "ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 >/dev/null"
-ps_ steer off 7002 >"$DIR/stale.out" 2>&1
-check "steer off on it: $(cat "$DIR/stale.out")" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7002 2>/dev/null"
+# a program portscope did not pin is still seen on the group
+t_foreign_program() {
+	local frid
+	start_server fr -p 7031 -w 2
+	ps_ steer 7031 --policy round-robin >/dev/null
+	frid=$(ps_ groups --port 7031 --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["steering"]["prog_id"])')
+	rm -rf /sys/fs/bpf/portscope/steer/net"$NSINO"-tcp-*-7031	# attached, no longer ours
+	check "groups names the other program (id $frid) holding the members" bash -c \
+		"nsenter --net=/run/netns/$NS '$PS' groups --port 7031 --json | grep -q '\"steering\":{\"by\":\"other\",\"prog_id\":$frid,'"
+	stop_server fr
+}
 
-echo "--- a program portscope did not pin is still seen on the group"
-start_server fr -p 7031 -w 2
-ps_ steer 7031 --policy round-robin >/dev/null
-frid=$(ps_ groups --port 7031 --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["steering"]["prog_id"])')
-rm -rf /sys/fs/bpf/portscope/steer/net"$NSINO"-tcp-*-7031	# attached, no longer ours
-check "groups names the other program (id $frid) holding the members" bash -c \
-	"nsenter --net=/run/netns/$NS '$PS' groups --port 7031 --json | grep -q '\"steering\":{\"by\":\"other\",\"prog_id\":$frid,'"
-stop_server fr
-
-echo "--- TCP and UDP x IPv4 and IPv6 x wildcard and specific address"
-mport=7020
-for proto in tcp udp; do
-	for addr in 0.0.0.0 :: 127.0.0.1 ::1; do
-		case $addr in 0.0.0.0 | 127.0.0.1) caddr=127.0.0.1 ;; *) caddr=::1 ;; esac
-		u=()
-		[ "$proto" = udp ] && u=(-u)
-		name=m$mport
-		start_server "$name" -p "$mport" -w 2 -a "$addr" "${u[@]}"
-		policy_run "$name" "$mport" 600 -a "$caddr" "${u[@]}" -- --proto "$proto" --policy round-robin >"$DIR/$name.log"
-		check "$proto $addr: 600 from $caddr split $(sed -n 's/^split //p' "$DIR/$name.cmp")" \
-			bash -c "grep -q '^split 300 300 equal' '$DIR/$name.cmp' && ! grep -q FAIL '$DIR/$name.log'"
-		mport=$((mport + 1))
+# TCP and UDP x IPv4 and IPv6 x wildcard and specific address
+t_matrix() {
+	local mport=7020 proto addr caddr u f name
+	for proto in tcp udp; do
+		for addr in 0.0.0.0 :: 127.0.0.1 ::1; do
+			case $addr in 0.0.0.0 | 127.0.0.1) caddr=127.0.0.1 ;; *) caddr=::1 ;; esac
+			u=() f=()
+			[ "$proto" = udp ] && u=(-u) f=(--udp-flows off)
+			name=m$mport
+			start_server "$name" -p "$mport" -w 2 -a "$addr" "${u[@]}"
+			policy_run "$name" "$mport" 600 -a "$caddr" "${u[@]}" -- --proto "$proto" --policy round-robin "${f[@]}" >"$DIR/$name.log"
+			check "$proto $addr: 600 from $caddr split $(sed -n 's/^split //p' "$DIR/$name.cmp")" \
+				bash -c "grep -q '^split 300 300 equal' '$DIR/$name.cmp' && ! grep -q FAIL '$DIR/$name.log'"
+			mport=$((mport + 1))
+		done
 	done
-done
+}
 
-echo "--- steer off restores the kernel's hash"
-start_server off -p 7011 -w 3
-ps_ steer 7011 --policy round-robin >/dev/null
-offid=$(ps_ groups --port 7011 --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["steering"]["prog_id"])')
-check "steer off" ps_ steer off 7011
-check "program $offid is gone from the kernel: nothing attached to the group" bash -c "! bpftool prog show id $offid >/dev/null 2>&1"
-check "groups: kernel hash again" bash -c "nsenter --net=/run/netns/$NS '$PS' groups --port 7011 --json | grep -q '\"steering\":null'"
-check "no pins left for the group" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7011 2>/dev/null"
-check "status no longer lists it" bash -c "! (nsenter --net=/run/netns/$NS '$PS' steer status | grep -q -- '-7011 ')"
-run "$CLI" -p 7011 -a 127.0.0.1 -n 3000 >"$DIR/off.client"
-check "3000 connections after off, 0 failed" grep -q '^ok 3000 failed 0 ' "$DIR/off.client"
-check "kernel hash: every worker used, none over 1.3x the mean" python3 -c "
+# steer off restores the kernel's hash
+t_steer_off_restores() {
+	local offid
+	start_server off -p 7011 -w 3
+	ps_ steer 7011 --policy round-robin >/dev/null
+	offid=$(ps_ groups --port 7011 --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["steering"]["prog_id"])')
+	check "steer off" ps_ steer off 7011
+	check "program $offid is gone from the kernel: nothing attached to the group" bash -c "! bpftool prog show id $offid >/dev/null 2>&1"
+	check "groups: kernel hash again" bash -c "nsenter --net=/run/netns/$NS '$PS' groups --port 7011 --json | grep -q '\"steering\":null'"
+	check "no pins left for the group" bash -c "! ls -d /sys/fs/bpf/portscope/steer/net$NSINO-tcp-*-7011 2>/dev/null"
+	check "status no longer lists it" bash -c "! (nsenter --net=/run/netns/$NS '$PS' steer status | grep -q -- '-7011 ')"
+	run "$CLI" -p 7011 -a 127.0.0.1 -n 3000 >"$DIR/off.client"
+	check "3000 connections after off, 0 failed" grep -q '^ok 3000 failed 0 ' "$DIR/off.client"
+	check "kernel hash: every worker used, none over 1.3x the mean" python3 -c "
 c=[int(l.split()[1]) for l in open('$DIR/off.client') if len(l.split())==2]
 import sys; sys.exit(0 if len(c)==3 and max(c)/(sum(c)/3) < 1.3 else 1)"
-stop_server off
+	stop_server off
+}
 
-echo "--- nginx, unmodified but for 'reuseport'"
-mkdir -p "$DIR/nginx"
-cat >"$DIR/nginx/nginx.conf" <<EOF
+# nginx, unmodified but for 'reuseport'
+t_nginx() {
+	local NG
+	mkdir -p "$DIR/nginx"
+	cat >"$DIR/nginx/nginx.conf" <<EOF
 worker_processes 4;
 pid $DIR/nginx/nginx.pid;
 error_log $DIR/nginx/error.log;
@@ -336,22 +380,22 @@ http {
 	}
 }
 EOF
-run nginx -c "$DIR/nginx/nginx.conf" -e "$DIR/nginx/error.log" || cat "$DIR/nginx/error.log"
-wait_for "$DIR/nginx/nginx.pid" '[0-9]' && sleep 0.3
-NG=($(run ps -o pid= --ppid "$(cat "$DIR/nginx/nginx.pid" 2>/dev/null || echo 1)"))
-check "nginx has 4 workers" test "${#NG[@]}" -eq 4
-ps_ groups --port 7012 >"$DIR/ng.groups"
-cat "$DIR/ng.groups"
-check "groups names each nginx worker as its member's server" \
-	test "$(grep -cE "^  [0-9]+ .* ($(echo "${NG[@]}" | tr ' ' '|')) nginx" "$DIR/ng.groups")" -eq 4
-check "steer nginx weighted 4:2:1:1" ps_ steer 7012 --policy weighted --weight "${NG[0]}"=4 \
-	--weight "${NG[1]}"=2 --weight "${NG[2]}"=1 --weight "${NG[3]}"=1
-run "$CLI" -H -p 7012 -a 127.0.0.1 -n 4000 >"$DIR/ng.client"
-status_json 7012 >"$DIR/ng.status"
-run nginx -c "$DIR/nginx/nginx.conf" -s quit
-sleep 0.5
-check "nginx: 4000 requests, 0 failed" grep -q '^ok 4000 failed 0 ' "$DIR/ng.client"
-python3 - "$DIR/nginx/access.log" "$DIR/ng.status" "$DIR/ng.client" "${NG[@]}" >"$DIR/ng.cmp" <<'PY'
+	run nginx -c "$DIR/nginx/nginx.conf" -e "$DIR/nginx/error.log" || cat "$DIR/nginx/error.log"
+	wait_for "$DIR/nginx/nginx.pid" '[0-9]' && sleep 0.3
+	NG=($(cat /proc/"$(cat "$DIR/nginx/nginx.pid" 2>/dev/null || echo 1)"/task/*/children))
+	check "nginx has 4 workers" test "${#NG[@]}" -eq 4
+	ps_ groups --port 7012 >"$DIR/ng.groups"
+	cat "$DIR/ng.groups"
+	check "groups names each nginx worker as its member's server" \
+		test "$(grep -cE "^  [0-9]+ .* ($(echo "${NG[@]}" | tr ' ' '|')) nginx" "$DIR/ng.groups")" -eq 4
+	check "steer nginx weighted 4:2:1:1" ps_ steer 7012 --policy weighted --weight "${NG[0]}"=4 \
+		--weight "${NG[1]}"=2 --weight "${NG[2]}"=1 --weight "${NG[3]}"=1
+	run "$CLI" -H -p 7012 -a 127.0.0.1 -n 4000 >"$DIR/ng.client"
+	status_json 7012 >"$DIR/ng.status"
+	run nginx -c "$DIR/nginx/nginx.conf" -s quit
+	sleep 0.5
+	check "nginx: 4000 requests, 0 failed" grep -q '^ok 4000 failed 0 ' "$DIR/ng.client"
+	python3 - "$DIR/nginx/access.log" "$DIR/ng.status" "$DIR/ng.client" "${NG[@]}" >"$DIR/ng.cmp" <<'PY'
 import collections, json, sys
 log = collections.Counter(int(l) for l in open(sys.argv[1]))
 ps = {m["pid"]: m["selected"] for m in json.load(open(sys.argv[2]))["members"]}
@@ -362,16 +406,11 @@ want = [4/8, 2/8, 1/8, 1/8]
 err = max(abs(log[p] / 4000 - w) for p, w in zip(pids, want))
 print("equal" if all(log[p] == ps.get(p) == cli.get(p) for p in pids) else "DIFFER", "maxerr", round(err, 4))
 PY
-cat "$DIR/ng.cmp"
-check "nginx access log = client tally = portscope counters" grep -q '^equal' "$DIR/ng.cmp"
-check "nginx shares within 2% of 4:2:1:1" python3 -c "import sys; sys.exit(0 if float(open('$DIR/ng.cmp').read().split()[-1]) <= 0.02 else 1)"
+	cat "$DIR/ng.cmp"
+	check "nginx access log = client tally = portscope counters" grep -q '^equal' "$DIR/ng.cmp"
+	check "nginx shares within 2% of 4:2:1:1" python3 -c "import sys; sys.exit(0 if float(open('$DIR/ng.cmp').read().split()[-1]) <= 0.02 else 1)"
+}
 
-echo "--- bad input: one line, exit 2, group untouched"
-start_server bad -p 7013 -w 2
-BP=($(pids bad))
-ip netns exec "$NS" socat TCP-LISTEN:7014,bind=127.0.0.1 - >/dev/null 2>&1 &
-SERVERS+=($!)
-sleep 0.3
 expect_bad() {
 	local name=$1 st lines
 	shift
@@ -385,25 +424,34 @@ expect_bad() {
 		bad "$name: exit $st, $lines stderr lines"; cat "$DIR/bad.err"
 	fi
 }
-expect_bad "port without listeners" 7999 --policy round-robin
-expect_bad "pid not in the group" 7013 --drain 1
-expect_bad "weight pid not in the group" 7013 --policy weighted --weight 1=2
-expect_bad "negative weight" 7013 --policy weighted --weight "${BP[0]}"=-1
-expect_bad "weights summing to 0" 7013 --policy weighted --weight "${BP[0]}"=0 --weight "${BP[1]}"=0
-expect_bad "unknown policy" 7013 --policy fastest
-expect_bad "port 0" 0
-expect_bad "port 65536" 65536
-expect_bad "port abc" abc
-start_server badu -p 7019 -w 2 -u
-expect_bad "least-conn on UDP" 7019 --proto udp --policy least-conn
-expect_bad "no SO_REUSEPORT on the port's socket" 7014 --policy round-robin
-expect_bad "steer off on an unsteered group" off 7013
-run "$CLI" -p 7013 -a 127.0.0.1 -n 500 >"$DIR/bad.client"
-check "the group still serves (kernel hash)" grep -q '^ok 500 failed 0 ' "$DIR/bad.client"
-stop_server bad
-stop_server badu
 
-echo "--- migration: a stalled worker's queue moves when its listener closes"
+# bad input: one line, exit 2, group untouched
+t_bad_input() {
+	local BP
+	start_server bad -p 7013 -w 2
+	BP=($(pids bad))
+	ip netns exec "$NS" socat TCP-LISTEN:7014,bind=127.0.0.1 - >/dev/null 2>&1 &
+	SERVERS+=($!)
+	sleep 0.3
+	expect_bad "port without listeners" 7999 --policy round-robin
+	expect_bad "pid not in the group" 7013 --drain 1
+	expect_bad "weight pid not in the group" 7013 --policy weighted --weight 1=2
+	expect_bad "negative weight" 7013 --policy weighted --weight "${BP[0]}"=-1
+	expect_bad "weights summing to 0" 7013 --policy weighted --weight "${BP[0]}"=0 --weight "${BP[1]}"=0
+	expect_bad "unknown policy" 7013 --policy fastest
+	expect_bad "port 0" 0
+	expect_bad "port 65536" 65536
+	expect_bad "port abc" abc
+	start_server badu -p 7019 -w 2 -u
+	expect_bad "least-conn on UDP" 7019 --proto udp --policy least-conn
+	expect_bad "no SO_REUSEPORT on the port's socket" 7014 --policy round-robin
+	expect_bad "steer off on an unsteered group" off 7013
+	run "$CLI" -p 7013 -a 127.0.0.1 -n 500 >"$DIR/bad.client"
+	check "the group still serves (kernel hash)" grep -q '^ok 500 failed 0 ' "$DIR/bad.client"
+	stop_server bad
+	stop_server badu
+}
+
 # stalled_kill NAME PORT STEER: a worker stops (SIGSTOP); 12 clients in
 # flight queue connections on it; (drain it,) SIGKILL it: its listener
 # closes with the queue. Prints "queued N failed N migrated N".
@@ -431,14 +479,18 @@ import json, sys; print(sum(m['migrated_in'] for m in json.load(sys.stdin)['memb
 	stop_server "$name"
 	echo "queued $q failed $(awk '{s += $4} END {print s}' "$DIR/$name".c.*) migrated $mig"
 }
-read -r _ q1 _ f1 _ m1 < <(stalled_kill mig 7017 1)
-read -r _ q2 _ f2 _ m2 < <(stalled_kill migk 7018 0)
-echo "  portscope: $q1 queued on the stalled worker, $m1 migrated, $f1 failed; kernel default: $q2 queued, $f2 failed"
-check "groups reports the stalled member's queue ($q1)" test "$q1" -gt 0
-check "every queued connection migrated ($m1 of $q1) and none failed ($f1)" test "$m1" -eq "$q1" -a "$f1" -eq 0
-check "without portscope the queue is lost ($f2 of $q2 failed)" test "$f2" -gt 0
 
-echo "--- zero loss: drain, stop, restart a worker 20 times under load"
+# migration: a stalled worker's queue moves when its listener closes
+t_migration() {
+	local q1 f1 m1 q2 f2 m2
+	read -r _ q1 _ f1 _ m1 < <(stalled_kill mig 7017 1)
+	read -r _ q2 _ f2 _ m2 < <(stalled_kill migk 7018 0)
+	echo "  portscope: $q1 queued on the stalled worker, $m1 migrated, $f1 failed; kernel default: $q2 queued, $f2 failed"
+	check "groups reports the stalled member's queue ($q1)" test "$q1" -gt 0
+	check "every queued connection migrated ($m1 of $q1) and none failed ($f1)" test "$m1" -eq "$q1" -a "$f1" -eq 0
+	check "without portscope the queue is lost ($f2 of $q2 failed)" test "$f2" -gt 0
+}
+
 # restart_cycle NAME PORT STEER: 20 times — drain a worker (when steered),
 # SIGTERM it (it stops accepting, finishes in-flight work for 200 ms, exits:
 # its listener closes with whatever was queued meanwhile), start a fresh
@@ -477,14 +529,19 @@ restart_cycle() {
 		"$DIR/$name".client.* >"$DIR/$name.client"
 	cat "$DIR/$name.client"
 }
-echo "  with portscope (round-robin, --watch):"
-restart_cycle zl 7015 1
-echo "  kernel default:"
-restart_cycle kd 7016 0
-zl_ok=$(awk '{print $2}' "$DIR/zl.client") zl_fail=$(awk '{print $4}' "$DIR/zl.client")
-kd_ok=$(awk '{print $2}' "$DIR/kd.client") kd_fail=$(awk '{print $4}' "$DIR/kd.client")
-echo "  zero-loss: portscope $zl_fail failed of $((zl_ok + zl_fail)); kernel default $kd_fail failed of $((kd_ok + kd_fail))"
-check "under load: >= 2000 connections/s for 24 s ($zl_ok)" test "$zl_ok" -ge 48000
-check "portscope: 0 failed connections across 20 restarts" test "$zl_fail" -eq 0
 
-finish
+# zero loss: drain, stop, restart a worker 20 times under load
+t_zero_loss() {
+	local zl_ok zl_fail kd_ok kd_fail
+	echo "  with portscope (round-robin, --watch):"
+	restart_cycle zl 7015 1
+	echo "  kernel default:"
+	restart_cycle kd 7016 0
+	zl_ok=$(awk '{print $2}' "$DIR/zl.client") zl_fail=$(awk '{print $4}' "$DIR/zl.client")
+	kd_ok=$(awk '{print $2}' "$DIR/kd.client") kd_fail=$(awk '{print $4}' "$DIR/kd.client")
+	echo "  zero-loss: portscope $zl_fail failed of $((zl_ok + zl_fail)); kernel default $kd_fail failed of $((kd_ok + kd_fail))"
+	check "under load: >= 2000 connections/s for 24 s ($zl_ok)" test "$zl_ok" -ge 48000
+	check "portscope: 0 failed connections across 20 restarts" test "$zl_fail" -eq 0
+}
+
+run_tests
