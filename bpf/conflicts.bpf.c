@@ -60,6 +60,20 @@ static __always_inline void count(enum ps_conflict_reason r)
 	percpu_inc(&creasons, r);
 }
 
+/* Wake the reader at most every WAKE_NS: a lone conflict reaches it at
+ * once, a storm in batches (it also reads every 100 ms), so the failing
+ * callers are not each preempted by it. */
+#define WAKE_NS 10000000ULL
+__u64 last_wake_ns;
+
+static __always_inline __u64 wake_flag(__u64 now)
+{
+	if (now - last_wake_ns < WAKE_NS)
+		return BPF_RB_NO_WAKEUP;
+	last_wake_ns = now;	/* a race between CPUs wakes it twice: harmless */
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 /* The socket behind fd in the current task's table, or NULL; its inode. */
 static __always_inline struct sock *fd_sock(struct task_struct *task, __u32 fd, __u32 *ino)
 {
@@ -203,7 +217,7 @@ static __always_inline int report(__u32 err, __u8 op)
 	count_key(&e);
 	if (counts_only)
 		count(PS_C_COUNTED);
-	else if (bpf_ringbuf_output(&events, &e, sizeof(e), 0))
+	else if (bpf_ringbuf_output(&events, &e, sizeof(e), wake_flag(e.ts_ns)))
 		count(PS_C_RINGBUF_FULL);
 	else
 		count(PS_C_EVENTS);
