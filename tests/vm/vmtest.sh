@@ -88,9 +88,11 @@ for v in "${kvers[@]}"; do
 	t0=$SECONDS
 	net=
 	[ "$rootf" = minbase ] || [ -n "${VM_NET:-}" ] && net=net
-	bash "$here/boot.sh" "$vm/kernels/$v" "$vm/root-$rootf.img" "$img" "$vm/out-$v" $net
+	# a run's own output folder: two runs at once must not share a log
+	out=$vm/out-$v.$$
+	bash "$here/boot.sh" "$vm/kernels/$v" "$vm/root-$rootf.img" "$img" "$out" $net
 	st=$?
-	line=$(grep -E '^total: [0-9]+ passed, [0-9]+ failed' "$vm/out-$v/out.log" | tail -1)
+	line=$(grep -E '^total: [0-9]+ passed, [0-9]+ failed' "$out/out.log" | tail -1)
 	read -r p f < <(sed -E 's/^total: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"${line:-total: 0 passed, 1 failed}")
 	[ "$st" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	tp=$((tp + p)) tf=$((tf + f))
