@@ -160,7 +160,11 @@ t_sigkill_under_load() {
 	read -r k_ok k_fail < <(kill_cycle kp 7103 1)
 	read -r d_ok d_fail < <(kill_cycle kd 7104 0)
 	echo "  portscope: $k_fail failed of $((k_ok + k_fail)); kernel default: $d_fail failed of $((d_ok + d_fail))"
-	check "under load: >= 2000 connections/s ($k_ok in 12 s)" [ "$k_ok" -ge 20000 ]
+	# the load this machine gives: ~2,000/s on 2 cores, less under emulation
+	# (qemu TCG); portscope must keep up with the kernel default's rate
+	[ "$d_ok" -ge 20000 ] || echo "  note: the kernel default made $((d_ok / 12))/s here, under 2,000/s"
+	check "under load: $((k_ok / 12))/s with portscope, >= 90% of the kernel default's $((d_ok / 12))/s" \
+		[ "$k_ok" -ge $((d_ok * 9 / 10)) ]
 	# Queued and half-open connections migrate; the one a worker has accepted
 	# and not yet answered when it dies is its own (no kernel can move it): a
 	# worker handles one at a time, so at most one per SIGKILL.
@@ -180,7 +184,9 @@ handshake() {
 	in_ns nft add chain inet ps_res in '{ type filter hook input priority 0; }'
 	in_ns nft add rule inet ps_res in tcp dport "$port" 'tcp flags & (syn | ack | fin | rst) == ack' drop
 	for c in $(seq 10); do
-		in_ns "$CLI" -p "$port" -a 127.0.0.1 -n 1 >"$DIR/$name.c.$c" &
+		# -w 10: the SYN-ACK is retransmitted at 1 s and 3 s; a client
+		# giving up at 2 s would miss the one after the drop is lifted
+		in_ns "$CLI" -p "$port" -a 127.0.0.1 -n 1 -w 10 >"$DIR/$name.c.$c" &
 		cpids+=($!)
 	done
 	sleep 0.3

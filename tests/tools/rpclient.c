@@ -4,7 +4,7 @@
  * which worker answered each, and every failure by kind.
  *
  *   rpclient -a ADDR -p PORT [-u] [-n N] [-t SECONDS] [-r PER_SEC]
- *            [-s SRC[,SRC…]] [-k] [-q] [-H] [-T]
+ *            [-s SRC[,SRC…]] [-k] [-q] [-H] [-T] [-w SECONDS]
  *
  * -n N requests (default 1000), or as many as fit in -t SECONDS, paced at
  * -r per second; -s binds each request to the next source address in turn;
@@ -110,9 +110,11 @@ static int one_http(int fd)
 }
 
 /* One request; returns the connected fd when keeping, else -1. */
+static int wait_secs = 2;	/* -w: how long a request may take */
+
 static int one(const struct sockaddr_storage *dst, socklen_t dl, const char *src, int udp, int keep)
 {
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = { .tv_sec = wait_secs };
 	struct sockaddr_storage s;
 	socklen_t sl;
 	char buf[32];
@@ -174,7 +176,7 @@ int main(int argc, char **argv)
 	socklen_t dl;
 	char *s, *tok;
 
-	while ((opt = getopt(argc, argv, "a:p:un:t:r:s:kqHT")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:un:t:r:s:kqHTw:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -190,6 +192,7 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'H': http = 1; break;
 		case 'T': tfo = 1; break;
+		case 'w': wait_secs = atoi(optarg) > 0 ? atoi(optarg) : 2; break;
 		default: return 2;
 		}
 	}
