@@ -10,6 +10,7 @@
 # top's client screen; the metrics and the shipped Prometheus alerts,
 # tested by promtool against series a real Prometheus recorded from a real
 # exhaustion run.
+# timeout: 600
 set -u
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -132,7 +133,7 @@ t_exhaust_steps() {
 	nsenter --net=/run/netns/"$c" "$PS" -v conflicts --json >"$DIR/c1.json" 2>"$DIR/c1.err" &
 	tr=$!
 	BG+=($tr)
-	wait_for "$DIR/c1.err" tracing 100
+	wait_for "$DIR/c1.err" tracing 300
 	check "before any connection: 100 free toward 10.93.1.1:8080" \
 		test "$(eph "$c" --to 10.93.1.1:8080 | tee "$DIR/e0.json" | row /dev/stdin 10.93.1.1 8080 free)" = 100
 	for step in 10 20 30 40 50 60; do
@@ -207,7 +208,7 @@ t_bind_before_connect() {
 	nsenter --net=/run/netns/"$d" "$PS" -v conflicts --json >"$DIR/c4.json" 2>"$DIR/c4.err" &
 	tr=$!
 	BG+=($tr)
-	wait_for "$DIR/c4.err" tracing 100
+	wait_for "$DIR/c4.err" tracing 300
 	r=$(fill b4 "open 1000")
 	check "binding first, 100 ports, then bind() fails ($r)" test "$r" = "opened 100 open 100 failed 1 errno EADDRINUSE"
 	eph "$d" --to 10.93.4.1:8081 >"$DIR/e4.json"
@@ -358,17 +359,4 @@ EOF2
 		bash -c "[ $st -eq 2 ] && [ \$(wc -l <'$DIR/bad.err') -eq 1 ] && [ ! -s '$DIR/bad.out' ]"
 }
 
-# Until tests/e2e/lib.sh has the runner: setup, the t_* functions in file
-# order (TESTS= picks some), teardown.
-if ! declare -F run_tests >/dev/null; then
-	run_tests() {
-		local t
-		trap teardown EXIT
-		setup || { bad "setup"; finish; exit 1; }
-		for t in $(grep -oE '^t_[a-z0-9_]+' "$0"); do
-			case " ${TESTS:-$t} " in *" $t "*) echo "--- $t"; "$t" ;; esac
-		done
-		finish
-	}
-fi
 run_tests
