@@ -56,5 +56,9 @@ int require_caps(int need)
 		pr_warn("needs CAP_SYS_PTRACE to borrow the servers' sockets (run as root)\n");
 		return -EPERM;
 	}
+	if ((need & NEED_SYS_ADMIN) && !have(d, CAP_SYS_ADMIN)) {
+		pr_warn("needs CAP_SYS_ADMIN to enter another network namespace (--netns, --all-netns)\n");
+		return -EPERM;
+	}
 	return 0;
 }

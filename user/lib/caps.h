@@ -8,6 +8,7 @@ enum {
 	NEED_NET_ADMIN = 2,	/* CAP_NET_ADMIN: attach XDP, sock_diag of others */
 	NEED_PTRACE = 4,	/* CAP_SYS_PTRACE: pidfd_getfd on other processes */
 	NEED_PERFMON = 8,	/* CAP_PERFMON: tracepoints, iterators (conflicts, ephemeral) */
+	NEED_SYS_ADMIN = 16,	/* CAP_SYS_ADMIN: setns into another network namespace */
 };
 
 /* 0, or -EPERM after one line naming the first missing capability. */

@@ -181,6 +181,9 @@ static void bash_values(FILE *f, const struct cmd *const *cmds, size_t n)
 				fputs(") COMPREPLY=($(compgen -W \"$(ls /sys/class/net 2>/dev/null)\" -- \"$cur\")); return ;;\n", f);
 			else if (!strcmp(o->values, "@file"))
 				fputs(") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n", f);
+			else if (!strcmp(o->values, "@netns"))	/* names; paths and pids as files */
+				fputs(") COMPREPLY=($(compgen -W \"$(ls /run/netns /run/docker/netns 2>/dev/null)\" -- \"$cur\")"
+				      " $(compgen -f -- \"$cur\")); return ;;\n", f);
 			else
 				fprintf(f, ") COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); return ;;\n", o->values);
 		}

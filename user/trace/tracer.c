@@ -24,13 +24,6 @@ const char *conflict_reason_name(int r)
 	return r >= 0 && r < PS_C_MAX ? reason_names[r] : "?";
 }
 
-__u32 netns_self(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
-}
-
 /* libbpf finds tracepoint ids in tracefs (or debugfs/tracing): mount
  * tracefs when neither is there. */
 static int tracefs_ready(void)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "conflicts.h"
+#include "lib/netns.h"	/* netns_self */
 
 /* Called for each event; a non-zero return stops the poll and is returned. */
 typedef int (*conflict_cb)(void *ctx, const struct ps_conflict_event *e);
@@ -39,7 +40,5 @@ int tracer_counts(const struct tracer *t, struct conflict_count **out, size_t *n
 void tracer_close(struct tracer *t);
 
 const char *conflict_reason_name(int r);
-/* The inode of this process's network namespace, 0 if unknown. */
-__u32 netns_self(void);
 
 #endif
