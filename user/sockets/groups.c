@@ -12,7 +12,7 @@
 
 static int same_group(const struct sock_info *a, const struct group *g)
 {
-	return a->proto == g->proto && a->family == g->family && a->port == g->port &&
+	return a->netns == g->netns && a->proto == g->proto && a->family == g->family && a->port == g->port &&
 	       a->ifindex == g->ifindex && !memcmp(a->addr, g->addr, sizeof(g->addr));
 }
 
@@ -49,6 +49,7 @@ static int add_member(struct groups *gs, const struct sock_info *s)
 		gs->g = g;
 		g = &gs->g[gs->n++];
 		memset(g, 0, sizeof(*g));
+		g->netns = s->netns;
 		g->proto = s->proto;
 		g->family = s->family;
 		memcpy(g->addr, s->addr, sizeof(g->addr));
@@ -157,17 +158,69 @@ static int cmp_member(const void *a, const void *b)
 	return px != py ? (px < py ? -1 : 1) : (x->sk.cookie < y->sk.cookie ? -1 : 1);
 }
 
-int groups_collect(struct groups *gs, const struct groups_filter *f)
+struct visit_ctx {
+	struct groups *gs;
+	const struct groups_filter *f;
+};
+
+/* The sockets of the calling thread's namespace into gs->socks. */
+static int collect_here(void *ctx)
 {
-	__u32 *inodes;
-	size_t i, j;
+	struct visit_ctx *c = ctx;
 	int err = 0;
 
+	if (!c->f->proto || c->f->proto == IPPROTO_TCP)
+		err = collect_proto(c->gs, IPPROTO_TCP, c->f);
+	if (!err && (!c->f->proto || c->f->proto == IPPROTO_UDP))
+		err = collect_proto(c->gs, IPPROTO_UDP, c->f);
+	return err;
+}
+
+static int collect_sockets(struct groups *gs, const struct groups_filter *f, const struct netns_list *l)
+{
+	struct visit_ctx c = { gs, f };
+	size_t i;
+	int err;
+
+	if (!l)
+		return collect_here(&c);
+	for (i = 0; i < l->n; i++) {
+		err = netns_visit(&l->v[i], collect_here, &c);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+/* Groups with an SO_REUSEPORT member (or every one, when asked). */
+static void keep_groups(struct groups *gs, const struct groups_filter *f)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < gs->n; i++) {
+		struct group *g = &gs->g[i];
+		int rp = 0;
+
+		for (size_t k = 0; k < g->n; k++)
+			rp |= g->m[k].reuseport == 1;
+		if (rp || f->all || g->n > 1) {
+			qsort(g->m, g->n, sizeof(*g->m), cmp_member);
+			gs->g[j++] = *g;
+		} else {
+			free(g->m);
+		}
+	}
+	gs->n = j;
+}
+
+int groups_collect_in(struct groups *gs, const struct groups_filter *f, const struct netns_list *l)
+{
+	__u32 *inodes;
+	size_t i;
+	int err;
+
 	memset(gs, 0, sizeof(*gs));
-	if (!f->proto || f->proto == IPPROTO_TCP)
-		err = collect_proto(gs, IPPROTO_TCP, f);
-	if (!err && (!f->proto || f->proto == IPPROTO_UDP))
-		err = collect_proto(gs, IPPROTO_UDP, f);
+	err = collect_sockets(gs, f, l);
 	if (err)
 		goto fail;
 	inodes = malloc((gs->nsocks + 1) * sizeof(*inodes));
@@ -183,26 +236,17 @@ int groups_collect(struct groups *gs, const struct groups_filter *f)
 		err = add_member(gs, &gs->socks[i]);
 	if (err)
 		goto fail;
-	/* keep groups with SO_REUSEPORT members (or all, when asked) */
-	for (i = j = 0; i < gs->n; i++) {
-		struct group *g = &gs->g[i];
-		int rp = 0;
-
-		for (size_t k = 0; k < g->n; k++)
-			rp |= g->m[k].reuseport == 1;
-		if (rp || f->all || g->n > 1) {
-			qsort(g->m, g->n, sizeof(*g->m), cmp_member);
-			gs->g[j++] = *g;
-		} else {
-			free(g->m);
-		}
-	}
-	gs->n = j;
+	keep_groups(gs, f);
 	find_programs(gs);
 	return 0;
 fail:
 	groups_free(gs);
 	return err;
+}
+
+int groups_collect(struct groups *gs, const struct groups_filter *f)
+{
+	return groups_collect_in(gs, f, NULL);
 }
 
 void groups_free(struct groups *gs)

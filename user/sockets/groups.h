@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * SO_REUSEPORT groups: listening TCP sockets and bound UDP sockets that
- * share protocol, address, port and device in this network namespace, with
- * the processes holding and serving each member.
+ * share network namespace, protocol, address, port and device, with the
+ * processes holding and serving each member.
  */
 #ifndef PS_GROUPS_H
 #define PS_GROUPS_H
 
+#include "lib/netns.h"
 #include "sockets/sockets.h"
 
 struct member {
@@ -17,6 +18,7 @@ struct member {
 };
 
 struct group {
+	__u64 netns;			/* the namespace's inode */
 	__u8 proto, family;
 	__u32 addr[4];
 	__u16 port;
@@ -43,7 +45,11 @@ struct groups_filter {
 	int all;		/* also sockets without SO_REUSEPORT */
 };
 
+/* The groups of the calling thread's network namespace. */
 int groups_collect(struct groups *gs, const struct groups_filter *f);
+/* The groups of every namespace of l (entered in turn; one /proc scan for
+ * all); one that went away meanwhile is left out. */
+int groups_collect_in(struct groups *gs, const struct groups_filter *f, const struct netns_list *l);
 void groups_free(struct groups *gs);
 /* The member served by `pid` (serving holder), else held by it; NULL if none. */
 const struct member *group_member_of(const struct group *g, pid_t pid, size_t from);

@@ -13,10 +13,12 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "lib/netns.h"
 #include "sockets/sockets.h"
 
 struct dump_ctx {
 	__u8 proto;
+	__u64 netns;
 	struct sock_info *v;
 	size_t n, cap;
 	int err;
@@ -52,6 +54,7 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	s = &c->v[c->n++];
 	memset(s, 0, sizeof(*s));
 	s->proto = c->proto;
+	s->netns = c->netns;
 	s->family = m->idiag_family;
 	s->state = m->idiag_state;
 	memcpy(s->addr, m->id.idiag_src, sizeof(s->addr));
@@ -103,7 +106,7 @@ static int dump_one(struct mnl_socket *nl, __u8 family, __u8 proto, __u32 states
 
 int sockets_dump(__u8 proto, __u32 states, struct sock_info **out, size_t *n)
 {
-	struct dump_ctx c = {};
+	struct dump_ctx c = { .netns = netns_self() };
 	struct mnl_socket *nl;
 	int err;
 

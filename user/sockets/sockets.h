@@ -29,6 +29,7 @@ struct sock_info {
 	__u8 v6only;		/* IPV6_V6ONLY (IPv6 sockets) */
 	__u32 rqueue;		/* listener: accept queue length; else bytes queued */
 	__u32 wqueue;		/* listener: backlog */
+	__u64 netns;		/* the network namespace it lives in (inode) */
 };
 
 #define TCP_ESTABLISHED_ 1
@@ -36,7 +37,8 @@ struct sock_info {
 #define UDP_UNCONNECTED_ 7	/* TCP_CLOSE: a bound, unconnected UDP socket */
 
 /* Sockets of `proto` (both families) in the states of `states` (bit per TCP
- * state). *out is malloc'd. Returns 0 or -errno. */
+ * state), in the calling thread's network namespace. *out is malloc'd.
+ * Returns 0 or -errno. */
 int sockets_dump(__u8 proto, __u32 states, struct sock_info **out, size_t *n);
 
 struct holder {

@@ -20,23 +20,29 @@ const char *const steer_map_names[M_N] = { STEER_MAPS(STEER_MAP_NAME) };
 
 void netns_prefix(char *buf, size_t len)
 {
-	struct stat ns = {};
-
-	stat("/proc/self/ns/net", &ns);
-	snprintf(buf, len, "net%lu-", (unsigned long)ns.st_ino);
+	snprintf(buf, len, "net%llu-", (unsigned long long)netns_self());
 }
 
-/* A group is (netns, proto, address, port): the netns by its inode. bpffs
- * refuses names with '.', so 127.0.0.1 is written 127_0_0_1. */
+__u64 group_dir_netns(const char *name)
+{
+	unsigned long long ino;
+
+	return sscanf(name, "net%llu-", &ino) == 1 ? ino : 0;
+}
+
+/* A group is (netns, proto, address, port): the netns by its inode (the
+ * pins stay on the host's bpffs, whichever namespace the group is in, so
+ * two namespaces' port 8080 never share a directory). bpffs refuses names
+ * with '.', so 127.0.0.1 is written 127_0_0_1. */
 void group_dir(const struct group *g, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN], ns[32], *dot;
+	char a[INET6_ADDRSTRLEN], *dot;
 
-	netns_prefix(ns, sizeof(ns));
 	inet_ntop(g->family, g->addr, a, sizeof(a));
 	while ((dot = strchr(a, '.')))
 		*dot = '_';
-	snprintf(buf, len, STEER_PINS "/%s%s-%s-%u", ns, proto_name(g->proto), a, g->port);
+	snprintf(buf, len, STEER_PINS "/net%llu-%s-%s-%u", (unsigned long long)g->netns, proto_name(g->proto),
+		 a, g->port);
 }
 
 void close_pinned(struct pinned *p)
@@ -64,6 +70,22 @@ int open_maps(const char *dir, struct pinned *p)
 			close_pinned(p);
 			return err;
 		}
+	}
+	return 0;
+}
+
+int pinned_holds(const struct pinned *p, const struct group *g)
+{
+	__u64 cookie;
+	__u32 k;
+	size_t i;
+
+	for (k = 0; k < PS_MAX_MEMBERS; k++) {
+		if (bpf_map_lookup_elem(p->fd[M_MEMBERS], &k, &cookie))
+			continue;
+		for (i = 0; i < g->n; i++)
+			if (g->m[i].sk.cookie == cookie)
+				return 1;
 	}
 	return 0;
 }

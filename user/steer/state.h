@@ -25,13 +25,19 @@ struct pinned {
 	int fd[M_N];
 };
 
-/* The pin directory of group g: net<inode>-<proto>-<addr>-<port>, '.' as '_'
- * (bpffs refuses '.'). */
+/* The pin directory of group g: net<inode>-<proto>-<addr>-<port>, inode
+ * of g's network namespace, '.' as '_' (bpffs refuses '.'). */
 void group_dir(const struct group *g, char *buf, size_t len);
 /* "net<inode>-" of this network namespace. */
 void netns_prefix(char *buf, size_t len);
+/* The namespace a pin directory's name names (0: not one of ours). */
+__u64 group_dir_netns(const char *name);
 
 int open_maps(const char *dir, struct pinned *p);
+/* The sockarray holds one of g's sockets: the pins are g's steering, not
+ * an earlier group's (one whose sockets all closed, or of a namespace
+ * gone whose inode a new namespace got). */
+int pinned_holds(const struct pinned *p, const struct group *g);
 /* 0 and every map open; -ENOENT when the group is not steered; -ESTALE when
  * the directory is incomplete (a loader died before pinning the program). */
 int open_pinned(const char *dir, struct pinned *p);

@@ -154,6 +154,14 @@ static int open_or_attach(const struct group *g, const char *dir, const struct s
 	int err = open_pinned(dir, p);
 
 	*fresh = 0;
+	if (!err && !pinned_holds(p, g)) {
+		/* an earlier group's pins (all its sockets closed, or its
+		 * namespace gone and the inode given to a new one): not ours */
+		close_pinned(p);
+		pins_remove(dir);
+		pr_info("removed the steering state of an earlier group on this port\n");
+		err = -ENOENT;
+	}
 	if (err == -ESTALE) {
 		err = reset_incomplete(g, dir);
 		if (err) {
@@ -408,65 +416,107 @@ static const struct group *group_of_dir(const struct groups *gs, const char *dir
 	return NULL;
 }
 
+/* Resetting a half-made group, inside its namespace: its sockets are
+ * found there. */
+struct reset_ctx {
+	const char *dir;
+	int err;
+	int found;		/* the group still has sockets */
+};
+
+static int reset_here(void *ctx)
+{
+	struct groups_filter gf = { .all = 1 };
+	struct reset_ctx *r = ctx;
+	struct groups gs = {};
+	const struct group *g;
+
+	groups_collect(&gs, &gf);
+	g = group_of_dir(&gs, r->dir);
+	r->found = g != NULL;
+	r->err = reset_incomplete(g, r->dir);
+	groups_free(&gs);
+	return 0;
+}
+
+/* A directory left incomplete by a loader that died: reset in its
+ * namespace (entered when it is another), or removed when the namespace is
+ * gone (nothing of it can still be attached). */
+static int clean_incomplete(const char *name, const char *dir, const struct netns_list *nl,
+			    void (*say)(void *, const char *), void *ctx)
+{
+	const struct netns_entry *e = netns_find(nl, group_dir_netns(name));
+	struct reset_ctx r = { .dir = dir };
+	char msg[512];
+
+	if (!nl->n || !group_dir_netns(name))
+		return 0;	/* the namespaces could not be listed; or not a group's name */
+	if (!e) {
+		pins_remove(dir);
+		snprintf(msg, sizeof(msg), "removed incomplete steering state of %s (its network namespace is gone)", name);
+		say(ctx, msg);
+		return 1;
+	}
+	if (!e->self && require_caps(NEED_SYS_ADMIN)) {
+		snprintf(msg, sizeof(msg), "left %s: incomplete, in another network namespace (entering it takes CAP_SYS_ADMIN)",
+			 name);
+		say(ctx, msg);
+		return 0;
+	}
+	if (netns_visit(e, reset_here, &r) == -ENOENT)
+		return 0;	/* gone meanwhile: the next cleanup removes it */
+	if (r.err == -EBUSY)
+		snprintf(msg, sizeof(msg), "left %s: a loader is steering it now", name);
+	else if (r.err)
+		pr_warn("cannot reset %s: %s\n", name, strerror(-r.err));
+	else
+		snprintf(msg, sizeof(msg), "removed incomplete steering state of %s (its loader died)%s", name,
+			 r.found ? "; the group is on the kernel's hash" : "");
+	if (r.err != -EBUSY && r.err)
+		return 0;
+	say(ctx, msg);
+	return !r.err;
+}
+
 /* One directory of cleanup: 1 when removed. */
-static int clean_dir(const char *name, const struct groups *gs, void (*say)(void *, const char *),
+static int clean_dir(const char *name, const struct netns_list *nl, void (*say)(void *, const char *),
 		     void *ctx)
 {
-	char dir[PATH_MAX], here[32], msg[512];
-	const struct group *g;
+	char dir[PATH_MAX], msg[512];
 	struct pinned p;
 	int err;
 
 	snprintf(dir, sizeof(dir), STEER_PINS "/%.200s", name);
 	err = open_pinned(dir, &p);
-	if (!err) {
-		close_pinned(&p);
-		if (!group_closed(dir))
-			return 0;
-		pins_remove(dir);
-		snprintf(msg, sizeof(msg), "removed steering state of %s (no member sockets left)", name);
-		say(ctx, msg);
-		return 1;
-	}
-	if (err != -ESTALE)
+	if (err == -ESTALE)
+		return clean_incomplete(name, dir, nl, say, ctx);
+	if (err)
 		return 0;
-	netns_prefix(here, sizeof(here));
-	if (strncmp(name, here, strlen(here))) {
-		snprintf(msg, sizeof(msg), "left %s: incomplete, from another network namespace (run cleanup there)",
-			 name);
-		say(ctx, msg);
+	close_pinned(&p);
+	if (!group_closed(dir))
 		return 0;
-	}
-	g = group_of_dir(gs, dir);
-	err = reset_incomplete(g, dir);
-	if (err == -EBUSY)
-		snprintf(msg, sizeof(msg), "left %s: a loader is steering it now", name);
-	else if (err)
-		pr_warn("cannot reset %s: %s\n", name, strerror(-err));
-	else
-		snprintf(msg, sizeof(msg), "removed incomplete steering state of %s (its loader died)%s", name,
-			 g ? "; the group is on the kernel's hash" : "");
-	if (err != -EBUSY && err)
-		return 0;
+	pins_remove(dir);
+	snprintf(msg, sizeof(msg), "removed steering state of %s (no member sockets left%s)", name,
+		 netns_find(nl, group_dir_netns(name)) ? "" : "; its network namespace is gone");
 	say(ctx, msg);
-	return !err;
+	return 1;
 }
 
 int steer_cleanup(void (*say)(void *ctx, const char *what), void *ctx)
 {
-	struct groups_filter gf = { .all = 1 };
-	struct groups gs = {};
+	struct netns_list nl = {};
 	struct dirent *de;
 	DIR *d = opendir(STEER_PINS);
 	int n = 0;
 
 	if (!d)
 		return 0;
-	groups_collect(&gs, &gf);
+	if (netns_list_all(&nl))
+		pr_warn("cannot list the network namespaces; incomplete groups are left\n");
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
-			n += clean_dir(de->d_name, &gs, say, ctx);
+			n += clean_dir(de->d_name, &nl, say, ctx);
 	closedir(d);
-	groups_free(&gs);
+	netns_list_free(&nl);
 	return n;
 }

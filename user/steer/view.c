@@ -116,6 +116,10 @@ int steer_view_of(const struct group *g, struct steer_view *v)
 	v->incomplete = err == -ESTALE;
 	if (err)
 		return 0;	/* not steered by portscope */
+	if (!pinned_holds(&p, g)) {
+		close_pinned(&p);
+		return 0;	/* an earlier group's pins: not this one's steering */
+	}
 	err = read_view(&p, v);
 	close_pinned(&p);
 	return err;
