@@ -6,15 +6,20 @@
 #include <stdlib.h>
 #include "cli/commands.h"
 #include "lib/caps.h"
+#include "lib/container.h"
 #include "lib/fmt.h"
 #include "lib/json_writer.h"
 #include "lib/log.h"
+#include "lib/netns.h"
+#include "steer/state.h"
 #include "steer/steer.h"
 
 struct steer_cfg {
 	struct steer_req req;
 	int watch;
 	double interval;
+	struct netns_sel ns;
+	int all_netns;
 };
 
 static const struct steer_cfg defaults = {
@@ -81,10 +86,18 @@ static const struct opt steer_opts[] = {
 	  "flows each drained member holds, and when it holds none" },
 	{ "interval", 'd', OPT_SECONDS, OPTF(steer_cfg, interval), "S",
 	  "--watch period in seconds (default 0.2; 0.01..60; 250ms also)", .min = 0.01, .max = 60 },
+	OPT_NETNS_ROW(steer_cfg, ns),
 	{ NULL },
 };
 
-static const struct opt off_opts[] = { OPT_PROTO_ROW, OPT_ADDR_ROW, { NULL } };
+static const struct opt off_opts[] = { OPT_PROTO_ROW, OPT_ADDR_ROW, OPT_NETNS_ROW(steer_cfg, ns), { NULL } };
+
+static const struct opt status_opts[] = {
+	OPT_NETNS_ROW(steer_cfg, ns),
+	OPT_ALL_NETNS_ROW(steer_cfg, all_netns, "the groups steered in every network namespace,\n"
+			  "each labelled with its namespace and container"),
+	{ NULL },
+};
 
 static const struct opt port_operand[] = {
 	{ "PORT", 0, OPT_PORT, REQ(port), "port" },
@@ -149,7 +162,7 @@ static int run_steer(void *cfg, const struct common *c)
 	char what[64];
 	int err;
 
-	if (require_caps(NEED_BPF | NEED_NET_ADMIN | NEED_PTRACE))
+	if (netns_choose(&s->ns, 0, 0) || require_caps(NEED_BPF | NEED_NET_ADMIN | NEED_PTRACE))
 		return EXIT_USAGE;
 	err = steer_apply(&s->req, &res);
 	if (err)
@@ -169,7 +182,7 @@ static int run_off(void *cfg, const struct common *c)
 	enum steer_off_how how;
 	int err;
 
-	if (require_caps(NEED_BPF | NEED_NET_ADMIN | NEED_PTRACE))
+	if (netns_choose(&s->ns, 0, 0) || require_caps(NEED_BPF | NEED_NET_ADMIN | NEED_PTRACE))
 		return EXIT_USAGE;
 	err = steer_off(&s->req, &res, &how);
 	if (err)
@@ -224,7 +237,35 @@ static void member_text(const struct steer_view *v, const struct steer_member *m
 		printf(" %9llu %7lld\n", (unsigned long long)m->st.migrated_in, (long long)m->active);
 }
 
-static void status_text(const struct steer_named_view *nv)
+/* How steer status labels groups: namespaces' names, and whether to. */
+struct status_out {
+	const struct netns_list *nl;
+	int all_netns;
+};
+
+/* The container of a steered group's first member, if it is in one. */
+static int status_container(const struct steer_view *v, struct container *ct)
+{
+	return v->n && container_of(v->m[0].info.pid, ct);
+}
+
+/* "  netns c2 (4026532001)  machine:c2" */
+static void status_netns_text(const struct status_out *o, const struct steer_named_view *nv)
+{
+	__u64 ino = group_dir_netns(nv->name);
+	const struct netns_entry *e = netns_find(o->nl, ino);
+	struct container ct;
+	char cs[128];
+
+	if (e && e->name[0])
+		printf("  netns %s (%llu)", e->name, (unsigned long long)ino);
+	else
+		printf("  netns %llu", (unsigned long long)ino);
+	if (status_container(&nv->v, &ct))
+		printf("  %s", container_short(&ct, cs, sizeof(cs)));
+}
+
+static void status_text(const struct status_out *o, const struct steer_named_view *nv)
 {
 	const struct steer_view *v = &nv->v;
 	char mode[96] = "";
@@ -232,7 +273,10 @@ static void status_text(const struct steer_named_view *nv)
 
 	if (is_udp(v))
 		udp_mode_text(&v->mode, mode, sizeof(mode));
-	printf("%s  policy %s%s%s\n", nv->name, policy_name(v->policy), *mode ? "  " : "", mode);
+	printf("%s", nv->name);
+	if (o->all_netns)
+		status_netns_text(o, nv);
+	printf("  policy %s%s%s\n", policy_name(v->policy), *mode ? "  " : "", mode);
 	printf("  %-4s %-20s %-8s %-15s %6s %-8s %10s", "SLOT", "COOKIE", "PID", "COMM", "WEIGHT", "STATE",
 	       is_udp(v) ? "DATAGRAMS" : "SELECTED");
 	if (is_udp(v))
@@ -298,15 +342,23 @@ static void udp_json(json_writer_t *w, const struct steer_view *v)
 	jsonw_end_object(w);
 }
 
-static void status_json(const struct steer_named_view *nv)
+static void status_json(const struct status_out *o, const struct steer_named_view *nv)
 {
 	const struct steer_view *v = &nv->v;
+	__u64 ino = group_dir_netns(nv->name);
+	struct container ct;
 	json_writer_t w;
 	size_t i;
 
 	jsonw_init(&w, stdout);
 	jsonw_start_object(&w);
 	jsonw_string_field(&w, "group", nv->name);
+	netns_json(&w, netns_find(o->nl, ino), ino);
+	jsonw_name(&w, "container");
+	if (status_container(v, &ct))
+		container_json(&w, NULL, &ct);
+	else
+		jsonw_null(&w);
 	jsonw_string_field(&w, "proto", proto_name(v->mode.proto));
 	jsonw_string_field(&w, "policy", policy_name(v->policy));
 	if (is_udp(v))
@@ -327,18 +379,32 @@ static void status_json(const struct steer_named_view *nv)
 
 static int run_status(void *cfg, const struct common *c)
 {
+	struct steer_cfg *s = cfg;
+	struct netns_list nl = {};
+	struct status_out o = { &nl, s->all_netns };
 	struct steer_named_view *v;
-	size_t n, i;
+	size_t n, i, shown = 0;
+	__u64 here;
 
-	(void)cfg;
+	if (netns_choose(&s->ns, s->all_netns, 0))
+		return EXIT_USAGE;
 	if (steer_views_all(&v, &n)) {
 		pr_warn("cannot read the steered groups\n");
 		return EXIT_FAIL;
 	}
-	for (i = 0; i < n; i++)
-		(c->json ? status_json : status_text)(&v[i]);
-	if (!n && !c->json)
-		printf("no steered groups\n");
+	netns_list_names(&nl);
+	here = netns_self();
+	for (i = 0; i < n; i++) {
+		if (!s->all_netns && group_dir_netns(v[i].name) != here)
+			continue;
+		(c->json ? status_json : status_text)(&o, &v[i]);
+		shown++;
+	}
+	if (!shown && !c->json)
+		printf("no steered groups%s\n", s->all_netns ? "" : " in this network namespace");
+	if (n > shown && !c->json)
+		printf("(%zu more steered in other network namespaces: --all-netns)\n", n - shown);
+	netns_list_free(&nl);
 	free(v);
 	return EXIT_OK;
 }
@@ -405,12 +471,19 @@ const struct cmd cmd_steer_status = {
 	.name = "steer",
 	.verb = "status",
 	.summary = "the steered groups",
-	.about = "Every group portscope steers: policy, per member selected, migrated and active\n"
-		 "counts, weight and drain, and the selections left to the kernel's hash by\n"
-		 "reason. UDP groups: the mode, per member datagrams, flows held, flows placed\n"
-		 "in the last second and in all; the flow table (entries, evicted); datagrams\n"
-		 "by flow or placed, flows placed afresh by reason, QUIC ID hits and misses.",
-	.examples = "sudo portscope steer status\nsudo portscope steer status --json",
+	.about = "The groups portscope steers in this network namespace (--netns NS: in NS;\n"
+		 "--all-netns: in every one, each labelled with its namespace and container):\n"
+		 "policy, per member selected, migrated and active counts, weight and drain,\n"
+		 "and the selections left to the kernel's hash by reason. UDP groups: the mode,\n"
+		 "per member datagrams, flows held, flows placed in the last second and in all;\n"
+		 "the flow table (entries, evicted); datagrams by flow or placed, flows placed\n"
+		 "afresh by reason, QUIC ID hits and misses. It reads pins only: --all-netns\n"
+		 "enters no namespace.",
+	.examples = "sudo portscope steer status\nsudo portscope steer status --json\n"
+		    "sudo portscope steer status --all-netns",
+	.opts = status_opts,
+	.cfg_size = sizeof(struct steer_cfg),
+	.defaults = &defaults,
 	.run = run_status,
 	.json = 1,
 };
