@@ -11,7 +11,7 @@ NS=ps-bench-$$
 trap 'nsenter --net=/run/netns/$NS "$PS" detach >/dev/null 2>&1; ip netns del $NS' EXIT
 ip netns add "$NS" && ip -n "$NS" link set lo up
 nsenter --net=/run/netns/"$NS" "$PS" attach -i lo --flow-entries "$N" >/dev/null
-"$ROOT/build/tests/tools/fillflows" "$N" >/dev/null
+nsenter --net=/run/netns/"$NS" "$ROOT/build/tests/tools/fillflows" "$N" >/dev/null	# the namespace's observer
 python3 - "$PS" "$NS" <<'PY'
 import resource, subprocess, sys
 ps, ns = sys.argv[1:3]

@@ -274,7 +274,7 @@ static int open_sources(struct metrics_cfg *m, struct sources *s)
 
 	pthread_mutex_init(&s->x.lock, NULL);
 	s->x.eph_top = m->eph_top;
-	if (m->req.ifaces.n || !(m->ephemeral || m->conflicts) || live_pinned_prog_id()) {
+	if (m->req.ifaces.n || !(m->ephemeral || m->conflicts) || live_pinned_prog_id(NULL)) {
 		ret = live_open(&s->l, &m->req);
 		if (ret)
 			return ret;

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "observe/live.h"
 #include "lib/log.h"
+#include "lib/netns.h"
 #include "lib/pins.h"
 
 static const char *const obs_maps[] = { "ports", "flows", "reasons", "info" };
@@ -58,11 +59,43 @@ static int prog_name(__u32 id, char *name, size_t len)
 	return 0;
 }
 
-__u32 live_pinned_prog_id(void)
+void live_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, OBSERVE_PINS "/net%llu", (unsigned long long)netns_self());
+	if (access(buf, F_OK) && !access(OBSERVE_PINS "/observe", F_OK))
+		snprintf(buf, len, OBSERVE_PINS);	/* pinned by 0.2 */
+}
+
+void live_each(void (*fn)(void *ctx, const char *dir, __u64 netns), void *ctx)
+{
+	unsigned long long ino;
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(OBSERVE_PINS);
+
+	if (!access(OBSERVE_PINS "/observe", F_OK))
+		fn(ctx, OBSERVE_PINS, 0);
+	while (d && (de = readdir(d))) {
+		if (sscanf(de->d_name, "net%llu", &ino) != 1 || strlen(de->d_name) > 32)
+			continue;
+		snprintf(dir, sizeof(dir), OBSERVE_PINS "/%s", de->d_name);
+		fn(ctx, dir, ino);
+	}
+	if (d)
+		closedir(d);
+}
+
+__u32 live_pinned_prog_id(const char *dir)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	int fd = bpf_obj_get(OBSERVE_PINS "/observe");
+	char path[PATH_MAX + 16], here[PATH_MAX];
+	int fd;
+
+	if (!dir)
+		live_dir(here, sizeof(here));
+	snprintf(path, sizeof(path), "%s/observe", dir ? dir : here);
+	fd = bpf_obj_get(path);
 
 	if (fd < 0)
 		return 0;
@@ -102,7 +135,7 @@ int ifaces_check(const struct attach_req *r)
 		}
 		if (bpf_xdp_query(idx, 0, &q) || !q.prog_id)
 			continue;
-		if (q.prog_id == live_pinned_prog_id()) {
+		if (q.prog_id == live_pinned_prog_id(NULL)) {
 			pr_warn("portscope is already attached to '%s' ('portscope status')\n", r->ifaces.v[i]);
 			return -EINVAL;
 		}
@@ -194,6 +227,7 @@ int live_attach(struct live *l, const struct attach_req *r)
 
 	memset(l, 0, sizeof(*l));
 	l->prog_fd = l->info_fd = -1;
+	live_dir(l->dir, sizeof(l->dir));
 	err = observer_load(&l->ob, &r->oo);
 	if (err)
 		return err;
@@ -210,21 +244,31 @@ int live_attach(struct live *l, const struct attach_req *r)
 
 int live_open_pinned(struct live *l)
 {
+	char dir[PATH_MAX];
+
+	live_dir(dir, sizeof(dir));
+	return live_open_pinned_at(l, dir);
+}
+
+int live_open_pinned_at(struct live *l, const char *dir)
+{
 	int *fds[] = { &l->fds.ports, &l->fds.flows, &l->fds.reasons, &l->info_fd };
 	struct ps_attach_info ai;
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32];
 	__u32 k;
 	int i, err;
 
 	memset(l, 0, sizeof(*l));
 	l->pinned = 1;
-	l->prog_fd = bpf_obj_get(OBSERVE_PINS "/observe");
+	snprintf(l->dir, sizeof(l->dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/observe", dir);
+	l->prog_fd = bpf_obj_get(path);
 	if (l->prog_fd < 0)
 		return -errno;
 	for (i = 0; i < 4; i++)
 		*fds[i] = -1;
 	for (i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), OBSERVE_PINS "/%s", obs_maps[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, obs_maps[i]);
 		*fds[i] = bpf_obj_get(path);
 		if (*fds[i] < 0) {
 			err = -errno;
@@ -235,7 +279,7 @@ int live_open_pinned(struct live *l)
 	for (k = 0; k < PS_MAX_IFACES; k++) {
 		if (bpf_map_lookup_elem(l->info_fd, &k, &ai) || !ai.ifindex)
 			continue;
-		snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ai.ifname);
+		snprintf(path, sizeof(path), "%s/link-%s", dir, ai.ifname);
 		if (access(path, F_OK))
 			continue;	/* recorded, but its loader died before pinning the link */
 		l->ifs[l->n].ifindex = ai.ifindex;
@@ -280,39 +324,58 @@ void live_close(struct live *l)
 	memset(l, 0, sizeof(*l));
 }
 
-int live_pin(struct live *l)
+int live_stale(const struct live *l)
 {
-	int i, err = pins_prepare(OBSERVE_PINS);
-	char name[32];
+	int i;
 
-	if (!err)
-		err = pin_fd(l->prog_fd, OBSERVE_PINS, "observe");
-	if (!err)
-		err = pin_fd(l->fds.ports, OBSERVE_PINS, "ports");
-	if (!err)
-		err = pin_fd(l->fds.flows, OBSERVE_PINS, "flows");
-	if (!err)
-		err = pin_fd(l->fds.reasons, OBSERVE_PINS, "reasons");
-	if (!err)
-		err = pin_fd(l->info_fd, OBSERVE_PINS, "info");
-	if (!err)
-		err = pin_fd(bpf_map__fd(l->ob.skel->maps.port_filter), OBSERVE_PINS, "port_filter");
-	for (i = 0; !err && i < l->n; i++) {
+	if (!l->n)
+		return 0;	/* none recorded: being attached now, or half-made (cleanup's) */
+	for (i = 0; i < l->n; i++)
+		if (live_link_ifindex(l->dir, l->ifs[i].name))
+			return 0;
+	return 1;
+}
+
+int live_pin_links(struct live *l, int from)
+{
+	char name[32];
+	int i, err = 0;
+
+	for (i = from; !err && i < l->n; i++) {
 		snprintf(name, sizeof(name), "link-%s", l->ifs[i].name);
-		err = pin_fd(l->ifs[i].link_fd, OBSERVE_PINS, name);
+		err = pin_fd(l->ifs[i].link_fd, l->dir, name);
 	}
 	return err;
 }
 
+int live_pin(struct live *l)
+{
+	int err = pins_prepare(l->dir);
+
+	if (!err)
+		err = pin_fd(l->prog_fd, l->dir, "observe");
+	if (!err)
+		err = pin_fd(l->fds.ports, l->dir, "ports");
+	if (!err)
+		err = pin_fd(l->fds.flows, l->dir, "flows");
+	if (!err)
+		err = pin_fd(l->fds.reasons, l->dir, "reasons");
+	if (!err)
+		err = pin_fd(l->info_fd, l->dir, "info");
+	if (!err)
+		err = pin_fd(bpf_map__fd(l->ob.skel->maps.port_filter), l->dir, "port_filter");
+	return err ?: live_pin_links(l, 0);
+}
+
 /* A pinned XDP link still on its interface? (0 when the device is gone) */
-__u32 live_link_ifindex(const char *ifname)
+__u32 live_link_ifindex(const char *dir, const char *ifname)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32];
 	int fd;
 
-	snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ifname);
+	snprintf(path, sizeof(path), "%s/link-%s", dir, ifname);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -322,12 +385,11 @@ __u32 live_link_ifindex(const char *ifname)
 	return info.xdp.ifindex;
 }
 
-
 int live_detach(struct live *l, const struct str_list *want, void (*say)(void *, const char *),
 		void *ctx)
 {
 	struct ps_attach_info ai, zero = {};
-	char path[PATH_MAX], msg[64];
+	char path[PATH_MAX + 32], msg[64];
 	size_t i;
 	int left = 0, found;
 	__u32 k;
@@ -341,7 +403,7 @@ int live_detach(struct live *l, const struct str_list *want, void (*say)(void *,
 			left++;
 			continue;
 		}
-		snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ai.ifname);
+		snprintf(path, sizeof(path), "%s/link-%s", l->dir, ai.ifname);
 		unlink(path);	/* the pin was the link's last holder: detached */
 		bpf_map_update_elem(l->info_fd, &k, &zero, BPF_ANY);
 		snprintf(msg, sizeof(msg), "detached from %s", ai.ifname);
@@ -354,16 +416,16 @@ int live_detach(struct live *l, const struct str_list *want, void (*say)(void *,
 static int clean_links(struct live *l, void (*say)(void *, const char *), void *ctx, int *left)
 {
 	struct ps_attach_info ai, zero = {};
-	char path[PATH_MAX], msg[128];
+	char path[PATH_MAX + 32], msg[128];
 	int n = 0, pinned;
 	__u32 k;
 
 	for (k = 0; k < PS_MAX_IFACES; k++) {
 		if (bpf_map_lookup_elem(l->info_fd, &k, &ai) || !ai.ifindex)
 			continue;
-		snprintf(path, sizeof(path), OBSERVE_PINS "/link-%s", ai.ifname);
+		snprintf(path, sizeof(path), "%s/link-%s", l->dir, ai.ifname);
 		pinned = !access(path, F_OK);
-		if (pinned && live_link_ifindex(ai.ifname)) {
+		if (pinned && live_link_ifindex(l->dir, ai.ifname)) {
 			(*left)++;
 			continue;
 		}
@@ -377,23 +439,49 @@ static int clean_links(struct live *l, void (*say)(void *, const char *), void *
 	return n;
 }
 
+struct clean_ctx {
+	void (*say)(void *, const char *);
+	void *ctx;
+	int n;
+};
+
+/* One observer's directory. */
+static void clean_one(void *ctx, const char *dir, __u64 netns)
+{
+	struct clean_ctx *c = ctx;
+	char of[40] = "", msg[128];
+	struct live l;
+	int left = 0;
+
+	if (netns)
+		snprintf(of, sizeof(of), " of net:%llu", (unsigned long long)netns);
+	if (live_open_pinned_at(&l, dir)) {
+		pins_remove(dir);	/* a half-made attach */
+		snprintf(msg, sizeof(msg), "removed an incomplete observer pin directory%s", of);
+		c->say(c->ctx, msg);
+		c->n++;
+		return;
+	}
+	c->n += clean_links(&l, c->say, c->ctx, &left);
+	live_close(&l);
+	if (left)
+		return;
+	pins_remove(dir);
+	snprintf(msg, sizeof(msg), "removed the observer's pins%s (no interface left)", of);
+	c->say(c->ctx, msg);
+	c->n++;
+}
+
 int live_cleanup(void (*say)(void *, const char *), void *ctx)
 {
-	struct live l;
-	int n = 0, left = 0;
+	struct clean_ctx c = { say, ctx, 0 };
 
-	if (!live_open_pinned(&l)) {
-		n = clean_links(&l, say, ctx, &left);
-		live_close(&l);
-		if (!left) {
-			pins_remove(OBSERVE_PINS);
-			say(ctx, "removed the observer's pins (no interface left)");
-			n++;
-		}
-	} else if (!access(OBSERVE_PINS, F_OK)) {
-		pins_remove(OBSERVE_PINS);	/* a half-made attach */
+	live_each(clean_one, &c);
+	/* observe/ made, its namespace's directory not yet: a loader died */
+	if (!rmdir(OBSERVE_PINS)) {
 		say(ctx, "removed an incomplete observer pin directory");
-		n++;
+		c.n++;
+		rmdir(PIN_ROOT);
 	}
-	return n;
+	return c.n;
 }
