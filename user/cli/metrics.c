@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "lib/caps.h"
 #include "lib/log.h"
+#include "lib/netns.h"
 #include "lib/parse_arg.h"
 #include "lib/signals.h"
 #include "observe/live.h"
@@ -35,6 +36,7 @@ struct exposer {
 	struct tracer *t;	/* NULL: no --conflicts */
 	struct eph_clock *ec;	/* NULL: no --ephemeral */
 	__u32 eph_top;
+	int all_netns;		/* listeners of every network namespace */
 	pthread_mutex_t lock;	/* the HTTP thread and the textfile loop */
 };
 
@@ -77,7 +79,7 @@ static int expose(FILE *f, struct exposer *x)
 
 	pthread_mutex_lock(&x->lock);
 	if (x->l)
-		err = prom_expose(f, &x->l->fds);
+		err = prom_expose(f, &x->l->fds, x->all_netns);
 	if (!err && x->t)
 		err = expose_conflicts(f, x->t);
 	if (!err && x->ec)
@@ -218,19 +220,37 @@ struct metrics_cfg {
 	int ephemeral;		/* ephemeral use series */
 	__u32 eph_top;		/* for the top N destinations */
 	int conflicts;		/* load the conflicts tracer */
+	struct netns_sel ns;
+	int all_netns;
 };
 
 static const struct metrics_cfg defaults = { .interval = 15, .eph_top = 10 };
 
-static struct MHD_Daemon *serve_http(const char *listen, const struct sockaddr_storage *ss,
-				     struct exposer *x)
+/* The listening socket, made before --netns is entered: the endpoint is
+ * the caller's namespace's (a socket stays in the namespace it was made in),
+ * the exposition the namespace the command works in. -1 after one line. */
+static int listen_socket(const char *where, const struct sockaddr_storage *ss)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+			(ss->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on))) ||
+			bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 64))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		pr_warn("cannot serve on %s: %s\n", where, strerror(errno));
+	return fd;
+}
+
+static struct MHD_Daemon *serve_http(const char *listen, int fd, struct exposer *x)
 {
 	struct MHD_Daemon *d;
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-				     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			     0, NULL, NULL, on_request, x, MHD_OPTION_SOCK_ADDR, ss,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, x,
+			     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d)
 		pr_warn("cannot serve on %s: %s\n", listen, strerror(errno));
 	else
@@ -274,6 +294,7 @@ static int open_sources(struct metrics_cfg *m, struct sources *s)
 
 	pthread_mutex_init(&s->x.lock, NULL);
 	s->x.eph_top = m->eph_top;
+	s->x.all_netns = m->all_netns;
 	if (m->req.ifaces.n || !(m->ephemeral || m->conflicts) || live_pinned_prog_id(NULL)) {
 		ret = live_open(&s->l, &m->req);
 		if (ret)
@@ -315,31 +336,39 @@ static int run_metrics(void *cfg, const struct common *c)
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d = NULL;
 	struct sources s = {};
-	int ret;
+	int ret, lfd = -1;
 
 	(void)c;
 	if (m->listen && parse_listen(m->listen, &ss, m->listen_public))
 		return EXIT_USAGE;
 	if (m->textfile && textfile_bad(m->textfile))
 		return EXIT_USAGE;
-	if (require_caps((m->req.ifaces.n || !(m->ephemeral || m->conflicts) ? NEED_BPF | NEED_NET_ADMIN : 0) |
+	if (netns_check(&m->ns, m->all_netns, NETNS_VISITS | NETNS_FROM) ||
+	    require_caps((m->req.ifaces.n || !(m->ephemeral || m->conflicts) ? NEED_BPF | NEED_NET_ADMIN : 0) |
 			 (m->conflicts ? NEED_BPF | NEED_PERFMON : 0)))
 		return EXIT_USAGE;
-	ret = open_sources(m, &s);
+	if (m->listen && (lfd = listen_socket(m->listen, &ss)) < 0)
+		return EXIT_FAIL;
+	ret = netns_enter(&m->ns) ? EXIT_USAGE : open_sources(m, &s);
 	if (!ret) {
 		stop_on_signals();
 		if (!m->listen && !m->textfile) {
 			ret = expose(stdout, &s.x) ? EXIT_FAIL : EXIT_OK;
 			if (ret)
 				pr_warn("cannot read the observer or the socket table\n");
-		} else if (m->listen && !(d = serve_http(m->listen, &ss, &s.x))) {
+		} else if (m->listen && !(d = serve_http(m->listen, lfd, &s.x))) {
 			ret = EXIT_FAIL;
+		} else if (m->listen) {
+			lfd = -1;	/* the daemon's: MHD_stop_daemon closes it */
+			ret = serve_loop(m, &s.x);
 		} else {
 			ret = serve_loop(m, &s.x);
 		}
 	}
 	if (d)
 		MHD_stop_daemon(d);
+	if (lfd >= 0)
+		close(lfd);
 	close_sources(&s);
 	return ret;
 }
@@ -366,6 +395,10 @@ static const struct opt metrics_opts[] = {
 	{ "conflicts", 0, OPT_FLAG, OPTF(metrics_cfg, conflicts), NULL,
 	  "also failing bind/listen/connect by call, errno, protocol and\n"
 	  "port (the conflicts tracer, for the command's life; CAP_PERFMON)" },
+	OPT_NETNS_ROW(metrics_cfg, ns),
+	OPT_ALL_NETNS_ROW(metrics_cfg, all_netns, "listeners of every network namespace: port series\n"
+			  "by the namespace their traffic went to (netns and\n"
+			  "container labels), as 'top --all-netns'"),
 	{ NULL },
 };
 

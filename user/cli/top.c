@@ -14,6 +14,7 @@
 #include "lib/caps.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
+#include "lib/netns.h"
 #include "lib/signals.h"
 #include "view/model.h"
 #include "view/render.h"
@@ -28,6 +29,7 @@ struct live_cfg {
 	int once;
 	int batch;		/* text snapshots even on a terminal */
 	__u32 top;		/* flows: rows */
+	struct netns_sel ns;
 };
 
 static const struct live_cfg top_defaults = { .interval = 1, .top = 20 };
@@ -53,7 +55,7 @@ static int start_live(struct live_cfg *a, struct live *l)
 {
 	int ret;
 
-	if (require_caps(NEED_BPF | NEED_NET_ADMIN))
+	if (netns_choose(&a->ns, a->vo.all_netns, NETNS_VISITS | NETNS_FROM) || require_caps(NEED_BPF | NEED_NET_ADMIN))
 		return EXIT_USAGE;
 	ret = live_open(l, &a->req);
 	if (!ret)
@@ -234,6 +236,10 @@ static const struct opt top_opts[] = {
 	  .alias = "all-ports" },
 	{ "flow-entries", 'F', OPT_U32, LIVE(req.oo.flow_entries), "N",
 	  "flow table size when attaching (default 65536)", .min = 1, .max = 1u << 24 },
+	OPT_NETNS_ROW(live_cfg, ns),
+	OPT_ALL_NETNS_ROW(live_cfg, vo.all_netns, "listeners of every network namespace: a port's\n"
+			  "traffic joined with the namespace its destination\n"
+			  "address lives in (a row each)"),
 	{ NULL },
 };
 
@@ -247,6 +253,7 @@ static const struct opt flows_opts[] = {
 	{ "top", 'n', OPT_U32, LIVE(top), "N", "at most N flows (default 20; 0: all)", .max = 1u << 30 },
 	{ "sort", 's', OPT_FUNC, LIVE(vo.sort), "KEY", "pkts (default), bytes, new or port",
 	  .parse = parse_sort, .values = "pkts bytes new port" },
+	OPT_NETNS_ROW(live_cfg, ns),
 	{ NULL },
 };
 
@@ -267,8 +274,21 @@ const struct cmd cmd_top = {
 		 "or with --batch, a text snapshot is printed every interval until Ctrl-C.\n"
 		 "\n"
 		 "With -i the observer is attached for as long as top runs (native XDP first,\n"
-		 "then generic); without, the maps pinned by 'portscope attach' are read.",
-	.examples = "sudo portscope top -i eth0\nsudo portscope top --once --json --port 443",
+		 "then generic); without, the maps pinned by 'portscope attach' (in the same\n"
+		 "network namespace) are read. --netns NS does all of it inside NS.\n"
+		 "\n"
+		 "--all-netns joins the traffic with the listeners of every network namespace\n"
+		 "on the host: a flow belongs to the namespace whose interface holds its\n"
+		 "destination address (a routed or bridged container address), and each row is\n"
+		 "led by that namespace and the server's container. A port whose traffic went\n"
+		 "to several namespaces gets a row each, counted from the flow table (RST/s is\n"
+		 "per port only: '-'); what the table evicted stays in a row marked '?'.\n"
+		 "Attach on the uplink clients' traffic arrives by (the NIC, or the bridge port\n"
+		 "it enters by), not on the bridge device: XDP sees what a device receives, and\n"
+		 "a bridge device receives only what is for the host itself. A DNAT'd published\n"
+		 "port is seen before translation: its traffic is the host's port.",
+	.examples = "sudo portscope top -i eth0\nsudo portscope top --once --json --port 443\n"
+		    "sudo portscope top -i eth0 --all-netns\nsudo portscope top --netns c1 -i eth0",
 	.notes = "--all-ports, the older spelling of --all, still works.",
 	.opts = top_opts,
 	.cfg_size = sizeof(struct live_cfg),

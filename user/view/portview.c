@@ -187,26 +187,11 @@ static int cmp_view(const void *a, const void *b)
 	return x->port != y->port ? x->port - y->port : x->proto - y->proto;
 }
 
-/* TCP sockets ESTABLISHED per local port: a table of 65536 counters. */
-static __u32 *count_established(void)
-{
-	__u32 *nest = calloc(65536, sizeof(*nest));
-	struct sock_info *est = NULL;
-	size_t i, nes = 0;
-
-	if (nest && !sockets_dump(IPPROTO_TCP, 1u << TCP_ESTABLISHED_, &est, &nes))
-		for (i = 0; i < nes; i++)
-			nest[est[i].port]++;
-	free(est);
-	return nest;
-}
-
-/* One port's row: rates against the previous reading, its listeners. */
-static void fill_row(struct port_view *v, struct port_row_view *r, const struct port_row *pr,
-		     const struct snapshot *prev, const __u32 *nest, unsigned lo, unsigned hi)
+/* One port's counts: rates against the previous reading. */
+static void fill_counts(struct port_view *v, struct port_row_view *r, const struct port_row *pr,
+			const struct snapshot *prev)
 {
 	const struct port_row *pv = find_prev(prev, &pr->key);
-	size_t k;
 
 	r->proto = pr->key.proto;
 	r->port = pr->key.port;
@@ -217,23 +202,110 @@ static void fill_row(struct port_view *v, struct port_row_view *r, const struct 
 		r->new_ps = counter_rate(pr->st.syn, pv ? pv->st.syn : 0, v->interval);
 		r->rst_ps = counter_rate(pr->st.rst, pv ? pv->st.rst : 0, v->interval);
 	}
-	r->established = r->proto == IPPROTO_TCP ? nest[r->port] : 0;
-	for (k = 0; k < v->gs.n; k++)
-		if (v->gs.g[k].proto == r->proto && v->gs.g[k].port == r->port && r->ngroups < 4)
-			r->groups[r->ngroups++] = &v->gs.g[k];
-	r->kind = r->ngroups ? PORT_SERVICE : r->port >= lo && r->port <= hi ? PORT_EPHEMERAL : PORT_UNBOUND;
 	v->pps += r->pps;
 	v->bps += r->bps;
 	v->new_ps += r->new_ps;
 }
 
-int view_build(struct port_view *v, struct snapshot *cur, const struct snapshot *prev,
-	       double interval, const struct view_opts *o)
+/* A row's listeners (its namespace's, with --all-netns), established
+ * connections and kind. */
+static void fill_listeners(struct port_view *v, struct port_row_view *r, const struct est_table *est,
+			   __u64 here, unsigned lo, unsigned hi)
+{
+	__u64 ns = v->all_netns ? (r->ns ? r->ns->ino : 0) : here;
+	size_t k;
+
+	r->established = r->proto == IPPROTO_TCP && ns ? est_count(est, ns, r->port) : 0;
+	for (k = 0; k < v->gs.n && ns; k++)
+		if (v->gs.g[k].proto == r->proto && v->gs.g[k].port == r->port && v->gs.g[k].netns == ns &&
+		    r->ngroups < 4)
+			r->groups[r->ngroups++] = &v->gs.g[k];
+	r->kind = r->ngroups ? PORT_SERVICE : r->port >= lo && r->port <= hi ? PORT_EPHEMERAL : PORT_UNBOUND;
+}
+
+/* The socket table: this namespace's, or (all_netns) every one's with
+ * the namespaces' addresses. */
+static int sockets_read(struct view_sockets *sk, int all_netns)
 {
 	struct groups_filter gf = { .all = 1 };
+	int err;
+
+	memset(sk, 0, sizeof(*sk));
+	if (!all_netns) {
+		sk->est = est_collect(NULL);
+		return groups_collect(&sk->gs, &gf) ?: (sk->est ? 0 : -ENOMEM);
+	}
+	err = netns_list_all(&sk->nl);
+	err = err ?: netns_list_addrs(&sk->nl);
+	err = err ?: groups_collect_in(&sk->gs, &gf, &sk->nl);
+	if (!err) {
+		sk->est = est_collect(&sk->nl);
+		err = sk->est ? 0 : -ENOMEM;
+	}
+	return err;
+}
+
+void view_sockets_free(struct view_sockets *sk)
+{
+	groups_free(&sk->gs);
+	netns_list_free(&sk->nl);
+	est_free(sk->est);
+	memset(sk, 0, sizeof(*sk));
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* keep, read again when it is older than 100 times its cost. */
+static int sockets_fresh(struct view_sockets *keep, double now)
+{
+	double t0;
+	int err;
+
+	if (keep->valid && now - keep->at < keep->cost * 100)
+		return 0;
+	view_sockets_free(keep);
+	t0 = cpu_now();
+	err = sockets_read(keep, 1);
+	keep->cost = cpu_now() - t0;
+	keep->at = now;
+	keep->valid = !err;
+	if (err)
+		view_sockets_free(keep);
+	return err;
+}
+
+/* The view's socket side: keep's (all_netns), or its own. */
+static int view_sockets(struct port_view *v, const struct view_opts *o, struct view_sockets *keep,
+			struct view_sockets *own)
+{
+	struct view_sockets *sk = o->all_netns && keep ? keep : own;
+	int err = sk == keep ? sockets_fresh(keep, v->now_ns / 1e9) : sockets_read(own, o->all_netns);
+
+	if (err)
+		return err;
+	v->all_netns = o->all_netns;
+	v->gs = sk->gs;
+	v->nl = sk->nl;
+	v->borrowed = sk == keep;
+	v->sockets_age = sk == keep ? v->now_ns / 1e9 - keep->at : 0;
+	if (sk == own)	/* the view frees them */
+		memset(&own->gs, 0, sizeof(own->gs)), memset(&own->nl, 0, sizeof(own->nl));
+	return 0;
+}
+
+int view_build(struct port_view *v, struct snapshot *cur, const struct snapshot *prev,
+	       double interval, const struct view_opts *o, struct view_sockets *keep)
+{
+	struct view_sockets own = {};
+	__u64 since, here = netns_self();
 	struct timespec ts;
 	unsigned lo, hi;
-	__u32 *nest;
 	size_t i;
 	int err;
 
@@ -244,25 +316,28 @@ int view_build(struct port_view *v, struct snapshot *cur, const struct snapshot 
 	v->interval = interval;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	v->now_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	since = v->now_ns - (__u64)(interval * 1e9);
 	local_port_range(&lo, &hi);
-	err = groups_collect(&v->gs, &gf);
-	if (err)
-		return err;
-	nest = count_established();
-	v->rows = calloc(v->snap.nports + 1, sizeof(*v->rows));
-	if (!nest || !v->rows) {
-		free(nest);
-		return -ENOMEM;
-	}
-	for (i = 0; i < v->snap.nports; i++) {
+	err = view_sockets(v, o, keep, &own);
+	v->rows = err ? NULL : calloc(v->snap.nports + 1, sizeof(*v->rows));
+	if (!err && !v->rows)
+		err = -ENOMEM;
+	for (i = 0; !err && i < v->snap.nports; i++) {
 		const struct port_row *pr = &v->snap.ports[i];
 
 		if ((o->port && pr->key.port != o->port) || (o->proto && pr->key.proto != o->proto))
 			continue;
-		fill_row(v, &v->rows[v->n++], pr, prev, nest, lo, hi);
+		fill_counts(v, &v->rows[v->n++], pr, prev);
 	}
-	free(nest);
-	count_flows(v, v->now_ns - (__u64)(interval * 1e9));
+	if (!err && v->all_netns)
+		err = view_split_netns(v, prev, since);
+	else if (!err)
+		count_flows(v, since);
+	for (i = 0; !err && i < v->n; i++)
+		fill_listeners(v, &v->rows[i], v->borrowed ? keep->est : own.est, here, lo, hi);
+	view_sockets_free(&own);
+	if (err)
+		return err;
 	if (!o->all_ports && !o->port)
 		fold_ephemeral(v);
 	sort_key = o->sort;
@@ -285,8 +360,10 @@ static double mono_s(void)
 
 int view_start(const struct map_fds *fds, struct view_clock *c)
 {
-	int err = snapshot_read(fds, &c->prev);
+	int err;
 
+	memset(c, 0, sizeof(*c));
+	err = snapshot_read(fds, &c->prev);
 	if (err)
 		return err;
 	view_prepare(&c->prev);
@@ -303,7 +380,7 @@ int view_next(const struct map_fds *fds, struct view_clock *c, const struct view
 
 	if (err)
 		return err;
-	err = view_build(v, &cur, &c->prev, t - c->t_prev, o);
+	err = view_build(v, &cur, &c->prev, t - c->t_prev, o, &c->sk);
 	if (err) {
 		snapshot_free(&cur);
 		view_free(v);
@@ -324,13 +401,17 @@ void view_done(struct port_view *v, struct view_clock *c)
 void view_stop(struct view_clock *c)
 {
 	snapshot_free(&c->prev);
+	view_sockets_free(&c->sk);
 }
 
 void view_free(struct port_view *v)
 {
 	free(v->rows);
 	snapshot_free(&v->snap);
-	groups_free(&v->gs);
+	if (!v->borrowed) {
+		groups_free(&v->gs);
+		netns_list_free(&v->nl);
+	}
 	memset(v, 0, sizeof(*v));
 }
 
@@ -363,6 +444,29 @@ __u64 view_malformed(const struct snapshot *s)
 	return n;
 }
 
+int view_row_container(const struct port_row_view *r, struct container *c)
+{
+	const struct holder *srv;
+
+	if (!r->ngroups || !r->groups[0]->n)
+		return 0;
+	srv = member_server(&r->groups[0]->m[0]);
+	return srv && container_of(srv->pid, c);
+}
+
+/* "c1 docker:web: " (--all-netns): where the row's traffic went. */
+static size_t listeners_netns(const struct port_row_view *r, char *buf, size_t len)
+{
+	struct container ct;
+	char lbl[80], cs[128] = "";
+	int n;
+
+	if (view_row_container(r, &ct))
+		container_short(&ct, cs, sizeof(cs));
+	n = snprintf(buf, len, "%s%s%s: ", netns_label(r->ns, lbl, sizeof(lbl)), *cs ? " " : "", cs);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len;
+}
+
 /* "4242 nginx, 4243 nginx +1 holder; portscope round-robin" */
 void view_listeners(const struct port_row_view *r, char *buf, size_t len)
 {
@@ -372,6 +476,8 @@ void view_listeners(const struct port_row_view *r, char *buf, size_t len)
 	char extra[64] = "";
 
 	buf[0] = 0;
+	if (r->labelled)
+		off = listeners_netns(r, buf, len);
 	for (g = 0; g < r->ngroups; g++) {
 		const struct group *gr = r->groups[g];
 
@@ -382,7 +488,7 @@ void view_listeners(const struct port_row_view *r, char *buf, size_t len)
 			if (!srv)
 				continue;
 			if (nserv++ < 3 && off < len)
-				off += snprintf(buf + off, len - off, "%s%d %s", off ? ", " : "", srv->pid,
+				off += snprintf(buf + off, len - off, "%s%d %s", nserv > 1 ? ", " : "", srv->pid,
 						srv->comm);
 		}
 		steer_view_of(gr, &sv);
@@ -394,6 +500,8 @@ void view_listeners(const struct port_row_view *r, char *buf, size_t len)
 			steer = extra;
 		}
 	}
+	if (r->labelled && !nserv && off >= 2 && off < len)
+		buf[off -= 2] = 0;	/* "c1: " with nobody after it: "c1" */
 	if (nserv > 3 && off < len)
 		off += snprintf(buf + off, len - off, " +%zu", nserv - 3);
 	if (nhold && off < len)

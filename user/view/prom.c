@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "lib/fmt.h"
 #include "steer/view.h"
 #include "view/portview.h"
@@ -27,6 +28,52 @@ static const char *port_label(const struct port_row_view *r, char *buf, size_t l
 	if (r->folded)
 		return "ephemeral";
 	snprintf(buf, len, "%u", r->port);
+	return buf;
+}
+
+/* A label value: backslash, quote and newline escaped. */
+static void label_value(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			out[o++] = '\\';
+		out[o++] = *s == '\n' ? 'n' : *s;
+	}
+	out[o] = 0;
+}
+
+/* ',netns="c1",container="docker:web"' for a row of --all-netns, or "". */
+static const char *netns_labels(const struct port_row_view *r, char *buf, size_t len)
+{
+	char ns[80], cs[128], v1[170], v2[260] = "";
+	struct container ct;
+
+	buf[0] = 0;
+	if (!r->labelled)
+		return buf;
+	label_value(v1, sizeof(v1), netns_label(r->ns, ns, sizeof(ns)));
+	if (view_row_container(r, &ct))
+		label_value(v2, sizeof(v2), container_short(&ct, cs, sizeof(cs)));
+	snprintf(buf, len, ",netns=\"%s\"%s%s%s", v1, *v2 ? ",container=\"" : "", v2, *v2 ? "\"" : "");
+	return buf;
+}
+
+/* ',netns="c1"' for a group of --all-netns, or "". */
+static const char *group_netns_label(const struct port_view *v, const struct group *g, char *buf, size_t len)
+{
+	char ns[80], val[170];
+
+	buf[0] = 0;
+	if (v->all_netns) {
+		const struct netns_entry *e = netns_find(&v->nl, g->netns);
+
+		if (!e)
+			snprintf(ns, sizeof(ns), "net:%llu", (unsigned long long)g->netns);
+		label_value(val, sizeof(val), e ? netns_label(e, ns, sizeof(ns)) : ns);
+		snprintf(buf, len, ",netns=\"%s\"", val);
+	}
 	return buf;
 }
 
@@ -49,9 +96,13 @@ static void port_series(FILE *f, const struct port_view *v)
 		{ "portscope_port_rsts_total", "counter", "TCP segments with RST.",
 		  offsetof(struct ps_port_stats, rst) },
 	};
-	char pb[8];
+	char pb[8], (*ns)[480] = calloc(v->n + 1, sizeof(*ns));
 	size_t i, k;
 
+	if (!ns)
+		return;
+	for (i = 0; i < v->n; i++)
+		netns_labels(&v->rows[i], ns[i], sizeof(ns[i]));
 	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
 		family(f, fam[k].name, fam[k].type, fam[k].help);
 		for (i = 0; i < v->n; i++) {
@@ -59,24 +110,25 @@ static void port_series(FILE *f, const struct port_view *v)
 
 			if (r->proto != IPPROTO_TCP && k >= 2)
 				continue;
-			fprintf(f, "%s{proto=\"%s\",port=\"%s\"} %" PRIu64 "\n", fam[k].name,
-				proto_name(r->proto), port_label(r, pb, sizeof(pb)),
+			fprintf(f, "%s{proto=\"%s\",port=\"%s\"%s} %" PRIu64 "\n", fam[k].name,
+				proto_name(r->proto), port_label(r, pb, sizeof(pb)), ns[i],
 				(uint64_t)*(const __u64 *)((const char *)&r->total + fam[k].off));
 		}
 	}
 	family(f, "portscope_port_flows", "gauge", "5-tuple flows in the flow table, per destination port.");
 	for (i = 0; i < v->n; i++)
-		fprintf(f, "portscope_port_flows{proto=\"%s\",port=\"%s\"} %u\n",
-			proto_name(v->rows[i].proto), port_label(&v->rows[i], pb, sizeof(pb)), v->rows[i].flows);
+		fprintf(f, "portscope_port_flows{proto=\"%s\",port=\"%s\"%s} %u\n", proto_name(v->rows[i].proto),
+			port_label(&v->rows[i], pb, sizeof(pb)), ns[i], v->rows[i].flows);
 	family(f, "portscope_port_clients", "gauge", "Distinct client addresses in the flow table.");
 	for (i = 0; i < v->n; i++)
-		fprintf(f, "portscope_port_clients{proto=\"%s\",port=\"%s\"} %u\n",
-			proto_name(v->rows[i].proto), port_label(&v->rows[i], pb, sizeof(pb)), v->rows[i].clients);
+		fprintf(f, "portscope_port_clients{proto=\"%s\",port=\"%s\"%s} %u\n", proto_name(v->rows[i].proto),
+			port_label(&v->rows[i], pb, sizeof(pb)), ns[i], v->rows[i].clients);
 	family(f, "portscope_port_established", "gauge", "TCP sockets ESTABLISHED on this local port.");
 	for (i = 0; i < v->n; i++)
 		if (v->rows[i].proto == IPPROTO_TCP && !v->rows[i].folded)
-			fprintf(f, "portscope_port_established{proto=\"tcp\",port=\"%u\"} %u\n",
-				v->rows[i].port, v->rows[i].established);
+			fprintf(f, "portscope_port_established{proto=\"tcp\",port=\"%u\"%s} %u\n",
+				v->rows[i].port, ns[i], v->rows[i].established);
+	free(ns);
 }
 
 static void reason_series(FILE *f, const struct snapshot *s)
@@ -104,7 +156,7 @@ static void reason_series(FILE *f, const struct snapshot *s)
 static void steer_series(FILE *f, const struct port_view *v)
 {
 	struct steer_view sv;
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], ns[200];
 	size_t g, m;
 	int r, head = 0;
 
@@ -114,6 +166,7 @@ static void steer_series(FILE *f, const struct port_view *v)
 		steer_view_of(gr, &sv);
 		if (!sv.steered)
 			continue;
+		group_netns_label(v, gr, ns, sizeof(ns));
 		if (!head++) {
 			family(f, "portscope_steer_selected_total", "counter",
 			       "New connections or datagrams steered to a member socket.");
@@ -126,41 +179,41 @@ static void steer_series(FILE *f, const struct port_view *v)
 		inet_ntop(gr->family, gr->addr, a, sizeof(a));
 		for (m = 0; m < sv.n; m++) {
 			const struct steer_member *sm = &sv.m[m];
-			char lbl[256];
+			char lbl[448];
 
 			snprintf(lbl, sizeof(lbl),
-				 "proto=\"%s\",addr=\"%s\",port=\"%u\",policy=\"%s\",cookie=\"%" PRIu64 "\",pid=\"%u\"",
-				 proto_name(gr->proto), a, gr->port, policy_name(sv.policy),
+				 "proto=\"%s\",addr=\"%s\",port=\"%u\"%s,policy=\"%s\",cookie=\"%" PRIu64 "\",pid=\"%u\"",
+				 proto_name(gr->proto), a, gr->port, ns, policy_name(sv.policy),
 				 (uint64_t)sm->info.cookie, sm->info.pid);
 			fprintf(f, "portscope_steer_selected_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.selected);
 			fprintf(f, "portscope_steer_migrated_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.migrated_in);
 			fprintf(f, "portscope_steer_active{%s} %" PRId64 "\n", lbl, (int64_t)sm->active);
 		}
 		for (r = PS_S_NO_MEMBER; r <= PS_S_FALLBACK_LAST; r++)
-			fprintf(f, "portscope_steer_fallbacks_total{proto=\"%s\",addr=\"%s\",port=\"%u\",reason=\"%s\"} %" PRIu64 "\n",
-				proto_name(gr->proto), a, gr->port, steer_reason_name(r), (uint64_t)sv.reasons[r]);
+			fprintf(f, "portscope_steer_fallbacks_total{proto=\"%s\",addr=\"%s\",port=\"%u\"%s,reason=\"%s\"} %" PRIu64 "\n",
+				proto_name(gr->proto), a, gr->port, ns, steer_reason_name(r), (uint64_t)sv.reasons[r]);
 	}
 }
 
 /* UDP groups: flows per member, the flow table, datagrams by how they
  * were steered (flow hit or placement), flows placed afresh by reason, QUIC
  * connection-ID hits and misses. */
-static void udp_member_series(FILE *f, const struct group *gr, const char *a, const struct steer_view *sv)
+static void udp_member_series(FILE *f, const char *key, const struct steer_view *sv)
 {
 	size_t m;
 
 	for (m = 0; m < sv->n; m++) {
 		const struct steer_member *sm = &sv->m[m];
-		char lbl[256];
+		char lbl[512];
 
-		snprintf(lbl, sizeof(lbl), "addr=\"%s\",port=\"%u\",cookie=\"%" PRIu64 "\",pid=\"%u\"", a, gr->port,
-			 (uint64_t)sm->info.cookie, sm->info.pid);
+		snprintf(lbl, sizeof(lbl), "%s,cookie=\"%" PRIu64 "\",pid=\"%u\"", key, (uint64_t)sm->info.cookie,
+			 sm->info.pid);
 		fprintf(f, "portscope_steer_udp_flows{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->flows_held);
 		fprintf(f, "portscope_steer_udp_flows_placed_total{%s} %" PRIu64 "\n", lbl, (uint64_t)sm->st.flows);
 	}
 }
 
-static void udp_group_series(FILE *f, const struct group *gr, const char *a, const struct steer_view *sv)
+static void udp_group_series(FILE *f, const char *key, const struct steer_view *sv)
 {
 	static const struct { const char *family, *label; int r; } rows[] = {
 		{ "portscope_steer_udp_datagrams_total", "how=\"flow\"", PS_S_FLOW_HIT },
@@ -175,14 +228,14 @@ static void udp_group_series(FILE *f, const struct group *gr, const char *a, con
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		fprintf(f, "%s{addr=\"%s\",port=\"%u\",%s} %" PRIu64 "\n", rows[i].family, a, gr->port, rows[i].label,
+		fprintf(f, "%s{%s,%s} %" PRIu64 "\n", rows[i].family, key, rows[i].label,
 			(uint64_t)sv->reasons[rows[i].r]);
-	fprintf(f, "portscope_steer_udp_flow_table_entries{addr=\"%s\",port=\"%u\"} %" PRIu64 "\n", a, gr->port,
+	fprintf(f, "portscope_steer_udp_flow_table_entries{%s} %" PRIu64 "\n", key,
 		(uint64_t)sv->flow_entries);
-	fprintf(f, "portscope_steer_udp_flow_table_capacity{addr=\"%s\",port=\"%u\"} %u\n", a, gr->port,
+	fprintf(f, "portscope_steer_udp_flow_table_capacity{%s} %u\n", key,
 		sv->flow_capacity);
-	fprintf(f, "portscope_steer_udp_flow_table_evicted_total{addr=\"%s\",port=\"%u\"} %" PRIu64 "\n", a,
-		gr->port, (uint64_t)steer_flows_evicted(sv));
+	fprintf(f, "portscope_steer_udp_flow_table_evicted_total{%s} %" PRIu64 "\n", key,
+		(uint64_t)steer_flows_evicted(sv));
 }
 
 static void udp_series(FILE *f, const struct port_view *v)
@@ -198,7 +251,7 @@ static void udp_series(FILE *f, const struct port_view *v)
 		{ "portscope_steer_udp_flow_table_evicted_total", "counter", "UDP flows evicted by the LRU (inserts - entries)." },
 	};
 	struct steer_view sv;
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], ns[200], key[300];
 	size_t g, k;
 	int head = 0;
 
@@ -210,22 +263,24 @@ static void udp_series(FILE *f, const struct port_view *v)
 		for (k = 0; !head++ && k < sizeof(fam) / sizeof(fam[0]); k++)
 			family(f, fam[k][0], fam[k][1], fam[k][2]);
 		inet_ntop(gr->family, gr->addr, a, sizeof(a));
-		udp_member_series(f, gr, a, &sv);
-		udp_group_series(f, gr, a, &sv);
+		snprintf(key, sizeof(key), "addr=\"%s\",port=\"%u\"%s", a, gr->port,
+			 group_netns_label(v, gr, ns, sizeof(ns)));
+		udp_member_series(f, key, &sv);
+		udp_group_series(f, key, &sv);
 	}
 }
 
 /* The whole exposition, from one reading. */
-int prom_expose(FILE *f, const struct map_fds *fds)
+int prom_expose(FILE *f, const struct map_fds *fds, int all_netns)
 {
-	struct view_opts vo = { .sort = SORT_PORT };
+	struct view_opts vo = { .sort = SORT_PORT, .all_netns = all_netns };
 	struct snapshot s;
 	struct port_view v;
 	int err = snapshot_read(fds, &s);
 
 	if (err)
 		return err;
-	err = view_build(&v, &s, NULL, 0, &vo);
+	err = view_build(&v, &s, NULL, 0, &vo, NULL);
 	if (err) {
 		snapshot_free(&s);
 		return err;

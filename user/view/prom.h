@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include "observe/maps.h"
 
-/* The whole exposition, from one reading of the maps. 0 or -errno. */
-int prom_expose(FILE *f, const struct map_fds *fds);
+/* The whole exposition, from one reading of the maps; all_netns: the
+ * listeners of every network namespace, port and steering series labelled
+ * with the namespace (netns="c1") and the server's container. 0 or -errno. */
+int prom_expose(FILE *f, const struct map_fds *fds, int all_netns);
 
 #endif

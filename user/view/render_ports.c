@@ -11,7 +11,7 @@
 
 void ports_text(const struct port_view *v, const struct live *l)
 {
-	char a[16], b[16], c[16], when[16], lst[160];
+	char a[16], b[16], c[16], when[16], lst[240], rst[16];
 	const struct snapshot *s = &v->snap;
 	__u64 bytes = 0, syn = 0;
 	time_t t = time(NULL);
@@ -34,8 +34,11 @@ void ports_text(const struct port_view *v, const struct live *l)
 	       (uint64_t)snapshot_class_total(s), view_human(bytes, when, sizeof(when)), (uint64_t)syn, s->nflows,
 	       s->flow_capacity, (uint64_t)flows_evicted(s), (uint64_t)s->reasons[PS_R_FLOW_INSERT_FAIL],
 	       (uint64_t)view_malformed(s));
+	if (v->all_netns)
+		printf("listeners of %zu network namespaces, read %.0fs ago\n", v->nl.n, v->sockets_age);
 	printf("%-5s %-16s %8s %8s %6s %6s %6s %6s %7s %6s  %s\n", "PROTO", "PORT", "PKTS/S",
-	       "BYTES/S", "NEW/S", "RST/S", "FLOWS", "ACTIVE", "CLIENTS", "ESTAB", "LISTENERS");
+	       "BYTES/S", "NEW/S", "RST/S", "FLOWS", "ACTIVE", "CLIENTS", "ESTAB",
+	       v->all_netns ? "NETNS [CONTAINER]: LISTENERS" : "LISTENERS");
 	for (i = 0; i < v->n; i++) {
 		const struct port_row_view *r = &v->rows[i];
 		char port[24];
@@ -46,8 +49,9 @@ void ports_text(const struct port_view *v, const struct live *l)
 			snprintf(port, sizeof(port), "%u %s", r->port, r->kind == PORT_SERVICE ? "" :
 					r->kind == PORT_EPHEMERAL ? "ephem" : "unbound");
 		view_listeners(r, lst, sizeof(lst));
-		printf("%-5s %-16s %8s %8s %6.0f %6.0f %6u %6u %7u %6u  %s\n", proto_name(r->proto), port,
-		       view_human(r->pps, a, sizeof(a)), view_human(r->bps, b, sizeof(b)), r->new_ps, r->rst_ps,
+		snprintf(rst, sizeof(rst), r->split ? "-" : "%.0f", r->rst_ps);
+		printf("%-5s %-16s %8s %8s %6.0f %6s %6u %6u %7u %6u  %s\n", proto_name(r->proto), port,
+		       view_human(r->pps, a, sizeof(a)), view_human(r->bps, b, sizeof(b)), r->new_ps, rst,
 		       r->flows, r->active, r->clients, r->established, lst);
 	}
 	printf("\n");
@@ -101,11 +105,32 @@ static void listener_json(json_writer_t *w, const struct group *gr)
 	jsonw_end_object(w);
 }
 
+/* --all-netns: where the row's traffic went, and the server's container. */
+static void row_netns_json(json_writer_t *w, const struct port_row_view *r)
+{
+	struct container ct;
+
+	if (r->ns) {
+		netns_json(w, r->ns, r->ns->ino);
+	} else {
+		jsonw_name(w, "netns");
+		jsonw_null(w);
+	}
+	jsonw_name(w, "container");
+	if (view_row_container(r, &ct))
+		container_json(w, NULL, &ct);
+	else
+		jsonw_null(w);
+	jsonw_bool_field(w, "split", r->split);
+}
+
 static void row_json(json_writer_t *w, const struct port_row_view *r)
 {
 	size_t g;
 
 	jsonw_start_object(w);
+	if (r->labelled)
+		row_netns_json(w, r);
 	jsonw_string_field(w, "proto", proto_name(r->proto));
 	jsonw_uint_field(w, "port", r->folded ? 0 : r->port);
 	jsonw_string_field(w, "kind", kind_name(r->kind));
@@ -157,6 +182,10 @@ void ports_json(const struct port_view *v, const struct live *l)
 	jsonw_uint_field(&w, "packets", snapshot_class_total(&v->snap));
 	jsonw_uint_field(&w, "malformed", view_malformed(&v->snap));
 	jsonw_end_object(&w);
+	if (v->all_netns) {
+		jsonw_uint_field(&w, "netns_seen", v->nl.n);
+		jsonw_float_field(&w, "listeners_age_s", "%.1f", v->sockets_age);
+	}
 	jsonw_name(&w, "ports");
 	jsonw_start_array(&w);
 	for (i = 0; i < v->n; i++)

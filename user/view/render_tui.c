@@ -193,7 +193,7 @@ static void rebuild(struct screen *sc)
 		return;
 	memset(&sc->v.snap, 0, sizeof(sc->v.snap));
 	view_free(&sc->v);
-	if (view_build(&sc->v, &keep, &sc->clk.prev, iv, sc->o)) {
+	if (view_build(&sc->v, &keep, &sc->clk.prev, iv, sc->o, &sc->clk.sk)) {
 		snapshot_free(&keep);
 		sc->have = 0;
 	}
