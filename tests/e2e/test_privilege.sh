@@ -2,7 +2,8 @@
 # Least privilege. portscope runs as root with every capability but the ones
 # it needs dropped (capsh: a uid-0 process gets its bounding set, nothing
 # more): CAP_BPF + CAP_NET_ADMIN observe and steer, + CAP_SYS_PTRACE adopts
-# sockets; least-conn alone also needs CAP_PERFMON (a tracing program).
+# sockets; least-conn alone also needs CAP_PERFMON (a tracing program);
+# entering another network namespace (--netns, --all-netns) CAP_SYS_ADMIN.
 # Without a needed capability: one line naming it, exit 2, nothing changed.
 # Pins are 0700/0600 (flow tables hold every client's address), metrics bind
 # loopback unless told otherwise, and names from the command line never
@@ -112,6 +113,25 @@ t_missing_caps() {
 	refused cap_net_admin CAP_BPF replay /dev/null
 	check "nothing attached to vs" bash -c "! nsenter --net=/run/netns/$S ip link show vs | grep -q xdp"
 	check "nothing steered" bash -c "! ls /sys/fs/bpf/portscope/steer 2>/dev/null | grep -q net$(stat -L -c %i /run/netns/"$S")-"
+}
+
+# another network namespace: entering it takes CAP_SYS_ADMIN, the one it
+# runs in does not; reading pins of every namespace enters none
+t_netns_caps() {
+	local STE=cap_bpf,cap_net_admin,cap_sys_ptrace
+	refused "$STE" CAP_SYS_ADMIN groups --netns "$C"
+	refused "$STE" CAP_SYS_ADMIN groups --all-netns
+	refused "$STE" CAP_SYS_ADMIN steer 8080 --netns "$C" --policy round-robin
+	refused "$STE" CAP_SYS_ADMIN top -i vs --all-netns --once
+	refused cap_bpf,cap_net_admin CAP_SYS_ADMIN attach --netns "$C" -i vc
+	check "--netns naming its own namespace, with $STE" \
+		bash -c "[ \$(as $STE groups --netns $S --port 8080 | grep -c rpserver) -eq 4 ]"
+	check "steer status --all-netns and status --all-netns with $STE (pins only)" \
+		bash -c "as $STE steer status --all-netns >/dev/null && as $STE status --all-netns >/dev/null"
+	check "groups --all-netns with CAP_SYS_ADMIN too: the 4 workers, labelled" \
+		bash -c "as $STE,cap_sys_admin groups --all-netns --port 8080 | grep -A5 'netns $S ' | grep -c rpserver | grep -qx 4"
+	check "nothing attached to vc, nothing steered" bash -c \
+		"! ip -n $C link show vc | grep -q xdp && ! ls /sys/fs/bpf/portscope/steer 2>/dev/null | grep -q net$(stat -L -c %i /run/netns/"$S")-"
 }
 
 # metrics: loopback unless asked
