@@ -18,6 +18,8 @@ echo "== UDP steering: datagrams/s through each mode, kernel default alongside"
 bash tests/bench/udp_steer_bench.sh "${UDP_SECS:-3}" "${UDP_ROUNDS:-3}" | tee -a "$OUT"
 echo "== the conflicts tracer: in the kernel, for the caller, in userspace"
 bash tests/bench/conflicts_bench.sh "${CONFLICT_SECS:-5}" "${CONFLICT_ROUNDS:-5}" | tee -a "$OUT"
+echo "== every network namespace: groups --all-netns, top --all-netns for a minute"
+bash tests/bench/netns_bench.sh "${NETNS_COUNT:-100}" "${NETNS_LISTENERS:-10}" | tee -a "$OUT"
 echo "== live view refresh with a full flow table"
 r=$(bash tests/bench/refresh.sh 65536)
 echo "$r"
@@ -97,6 +99,18 @@ if p and c and u:
 for r in rows:
     if r["bench"] == "refresh":
         print(f'\n## Live view\n\n{r["text"]}')
+g = next((r for r in rows if r["bench"] == "netns_groups"), None)
+t = next((r for r in rows if r["bench"] == "netns_top"), None)
+if g and t:
+    print(f'\n## Every network namespace ({g["namespaces"]} namespaces x {g["listeners_each"]} reuseport listeners, '
+          f'a process each)\n')
+    print(f'`groups --all-netns`: {g["wall_ms"]} ms wall, {g["user_ms"] + g["sys_ms"]:.1f} ms CPU '
+          f'(user {g["user_ms"]}, system {g["sys_ms"]}; median of 5; {g["groups_seen"]} groups, '
+          f'{g["members_seen"]} members seen). `groups` of one namespace on the same host: '
+          f'{g["one_ns_wall_ms"]} ms wall, {g["one_ns_cpu_ms"]} ms CPU (its /proc scan is the whole host\'s).')
+    print(f'\n`top --all-netns` at 1 s for {t["seconds"]} s: {t["cpu_ms"]} ms CPU = **{t["core_pct_at_1s"]}% of one '
+          f'core** (start-up included); the listeners it showed were at most {t["listeners_max_age_s"]} s old '
+          f'(read again once older than 100x what reading them cost).')
 PY
 echo "== written tests/bench/results.md"
 cat tests/bench/results.md
