@@ -325,6 +325,13 @@ t_other_namespace() {
 import json; e = json.loads(open('$DIR/all.json').readline())
 assert e['netns'] == $ino, e['netns']
 assert e['reason'] == 'held by $h socat (LISTEN 0.0.0.0:7272) without SO_REUSEPORT', e['reason']"
+	"$PS" -v conflicts --json --netns "$O" >"$DIR/nsopt.json" 2>"$DIR/nsopt.err" &
+	TRACER=$!
+	wait_for "$DIR/nsopt.err" tracing 300
+	ip netns exec "$O" bash -c 'binds inet/stream/0.0.0.0/7272' >/dev/null
+	trace_stop
+	check "--netns $O from outside: its conflict and holder" \
+		grep -q "\"netns\":$ino,.*\"reason\":\"held by $h socat (LISTEN 0.0.0.0:7272) without SO_REUSEPORT\"" "$DIR/nsopt.json"
 	kill "$h" 2>/dev/null
 }
 
@@ -424,6 +431,9 @@ t_bad_input() {
 --count 0
 stray
 --all-netns --all-netns --bogus
+--netns no-such-namespace
+--netns 999999999
+--all-netns --netns 1
 EOF2
 }
 

@@ -185,6 +185,8 @@ t_second_destination() {
 		bash -c "ip netns exec '$c' ss -Htan dst 10.93.2.1:8080 | grep -q ':$p '"
 	check ":8081: sockets, states, ports, free = ss's" same_as_ss "$c" 10.93.2.1 8081
 	check ":8080 still exhausted" test "$(eph "$c" --to 10.93.2.1:8080 | row /dev/stdin 10.93.2.1 8080 free)" = 0
+	check "--netns $c from outside: the same rows" bash -c "[ \"\$('$PS' ephemeral --netns '$c' --json --once --interval 0.1 --to 10.93.2.1:8081 |
+		row /dev/stdin 10.93.2.1 8081 free)\" = 99 ]"
 }
 
 # bind() before connect(): each port is taken from the whole range and is
@@ -351,6 +353,7 @@ t_bad_input() {
 --count 0
 --port 0
 --proto sctp
+--netns no-such-namespace
 stray
 EOF2
 	"$PS" metrics --ephemeral-top 1001 >"$DIR/bad.out" 2>"$DIR/bad.err"

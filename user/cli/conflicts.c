@@ -12,12 +12,14 @@
 #include "cli/commands.h"
 #include "lib/caps.h"
 #include "lib/log.h"
+#include "lib/netns.h"
 #include "lib/signals.h"
 #include "trace/conflict.h"
 #include "trace/tracer.h"
 #include "view/render_conflicts.h"
 
 struct conflicts_cfg {
+	struct netns_sel ns;	/* --netns: trace that namespace */
 	__u16 port;		/* only conflicts on this port (0: all) */
 	__u8 proto;
 	int all_netns;
@@ -172,7 +174,7 @@ static int run_conflicts(void *cfg, const struct common *c)
 	struct run *r;
 	int ret;
 
-	if (require_caps(NEED_BPF | NEED_PERFMON))
+	if (require_caps(NEED_BPF | NEED_PERFMON) || netns_choose(&a->ns, a->all_netns, 0))
 		return EXIT_USAGE;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -183,7 +185,7 @@ static int run_conflicts(void *cfg, const struct common *c)
 		free(r);
 		return EXIT_FAIL;
 	}
-	ret = tracer_open(&t, a->all_netns ? 0 : netns_self(), on_event, r) ? EXIT_FAIL : EXIT_OK;
+	ret = tracer_open(&t, a->all_netns ? 0 : (__u32)netns_self(), on_event, r) ? EXIT_FAIL : EXIT_OK;
 	if (!ret) {
 		stop_on_signals();
 		if (!a->summary && !c->json)
@@ -203,9 +205,10 @@ static const struct opt conflicts_opts[] = {
 	{ "port", 'p', OPT_PORT, CF(port), "P", "only conflicts on port P (the port asked for;\n"
 						 "connect(): the destination's)" },
 	{ "proto", 'P', OPT_PROTO, CF(proto), "PROTO", "only tcp or udp", .values = "tcp udp" },
-	{ "all-netns", 0, OPT_FLAG, CF(all_netns), NULL,
-	  "every network namespace (holders there are read by entering\n"
-	  "it: CAP_SYS_ADMIN); default: this one" },
+	OPT_NETNS_ROW(conflicts_cfg, ns),
+	OPT_ALL_NETNS_ROW(conflicts_cfg, all_netns,
+			  "every network namespace (holders there are read by entering\n"
+			  "it: CAP_SYS_ADMIN); default: this one, or --netns NS"),
 	{ "duration", 0, OPT_SECONDS, CF(duration), "S", "stop after S seconds (0.1..31536000)",
 	  .min = 0.1, .max = 31536000 },
 	{ "count", 'c', OPT_U32, CF(count), "N", "stop after N conflicts shown", .min = 1,
@@ -239,6 +242,7 @@ const struct cmd cmd_conflicts = {
 		 "tracefs (mounted on /sys/kernel/tracing when missing).",
 	.examples = "sudo portscope conflicts\n"
 		    "sudo portscope conflicts --port 80 --json\n"
+		    "sudo portscope conflicts --netns /run/docker/netns/1a2b3c4d5e6f\n"
 		    "sudo portscope conflicts --all-netns --summary --duration 60",
 	.notes = "--count N stops after N conflicts (as top's --count N); the\n"
 		 "summary bcc tools print for -c is --summary here.",

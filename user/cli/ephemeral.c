@@ -10,12 +10,14 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "lib/log.h"
+#include "lib/netns.h"
 #include "lib/parse_arg.h"
 #include "lib/signals.h"
 #include "view/ephview.h"
 #include "view/render_eph.h"
 
 struct eph_cfg {
+	struct netns_sel ns;
 	struct eph_filter f;
 	double interval;
 	int once;
@@ -75,6 +77,8 @@ static int run_ephemeral(void *cfg, const struct common *c)
 
 	if (a->once)
 		a->count = 1;
+	if (netns_choose(&a->ns, 0, 0))
+		return EXIT_USAGE;
 	err = ephview_start(&clk, &a->f);
 	if (err) {
 		pr_warn("cannot read the socket table: %s\n", strerror(-err));
@@ -116,6 +120,7 @@ static const struct opt eph_opts[] = {
 	{ "top", 'n', OPT_U32, EF(top), "N", "at most N destinations (default 20; 0: all)", .max = 1u << 30 },
 	{ "sort", 's', OPT_FUNC, EF(sort), "KEY", "used (default), sockets, new or port",
 	  .parse = parse_eph_sort, .values = "used sockets new port" },
+	OPT_NETNS_ROW(eph_cfg, ns),
 	{ NULL },
 };
 
@@ -143,11 +148,13 @@ const struct cmd cmd_ephemeral = {
 		 "users'), the ports held by sockets that bound before connecting from the\n"
 		 "kernel's bind buckets (a BPF iterator: CAP_BPF and CAP_PERFMON; without,\n"
 		 "only listening and bound-only sockets count as held, and the header says\n"
-		 "so). This network namespace; a per-socket IP_LOCAL_PORT_RANGE (6.3+) is\n"
-		 "not seen. The live screen of 'top' shows this view on the key c.",
+		 "so). This network namespace, or --netns NS (each has its own range); a\n"
+		 "per-socket IP_LOCAL_PORT_RANGE (6.3+) is not seen. The live screen of\n"
+		 "'top' shows this view on the key c.",
 	.examples = "portscope ephemeral\n"
 		    "sudo portscope ephemeral --to 10.1.2.3:443 --once\n"
-		    "sudo portscope ephemeral --sort new --json --count 10",
+		    "sudo portscope ephemeral --sort new --json --count 10\n"
+		    "sudo portscope ephemeral --netns c1 --once",
 	.opts = eph_opts,
 	.cfg_size = sizeof(struct eph_cfg),
 	.defaults = &eph_defaults,
