@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include "cli/commands.h"
-#include "lib/caps.h"
 #include "lib/log.h"
 #include "lib/netns.h"
 #include "lib/signals.h"
@@ -174,7 +173,7 @@ static int run_conflicts(void *cfg, const struct common *c)
 	struct run *r;
 	int ret;
 
-	if (require_caps(NEED_BPF | NEED_PERFMON) || netns_choose(&a->ns, a->all_netns, 0))
+	if (tracer_require_caps() || netns_choose(&a->ns, a->all_netns, 0))
 		return EXIT_USAGE;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -236,7 +235,8 @@ const struct cmd cmd_conflicts = {
 		 "protocol and port, so --summary and metrics stay exact when the ring\n"
 		 "buffer is full, and what was dropped is counted by reason.\n"
 		 "\n"
-		 "Needs CAP_BPF and CAP_PERFMON (tracepoints), CAP_SYS_PTRACE to read the\n"
+		 "Needs CAP_BPF and CAP_PERFMON (tracepoints; and CAP_SYS_ADMIN where\n"
+		 "kernel.perf_event_paranoid is above 2, Debian's default), CAP_SYS_PTRACE to read the\n"
 		 "holders' SO_REUSEADDR/SO_REUSEPORT (pidfd_getfd) and their /proc entries,\n"
 		 "CAP_SYS_ADMIN with --all-netns to read other namespaces' sockets, and\n"
 		 "tracefs (mounted on /sys/kernel/tracing when missing).",

@@ -344,8 +344,8 @@ static int run_metrics(void *cfg, const struct common *c)
 	if (m->textfile && textfile_bad(m->textfile))
 		return EXIT_USAGE;
 	if (netns_check(&m->ns, m->all_netns, NETNS_VISITS | NETNS_FROM) ||
-	    require_caps((m->req.ifaces.n || !(m->ephemeral || m->conflicts) ? NEED_BPF | NEED_NET_ADMIN : 0) |
-			 (m->conflicts ? NEED_BPF | NEED_PERFMON : 0)))
+	    require_caps(m->req.ifaces.n || !(m->ephemeral || m->conflicts) ? NEED_BPF | NEED_NET_ADMIN : 0) ||
+	    (m->conflicts && tracer_require_caps()))
 		return EXIT_USAGE;
 	if (m->listen && (lfd = listen_socket(m->listen, &ss)) < 0)
 		return EXIT_FAIL;

@@ -25,6 +25,13 @@ static int get_caps(struct __user_cap_data_struct d[2])
 	return syscall(SYS_capget, &h, d);
 }
 
+int have_cap(int cap)
+{
+	struct __user_cap_data_struct d[2] = {};
+
+	return get_caps(d) ? 1 : have(d, cap);
+}
+
 int have_perfmon(void)
 {
 	struct __user_cap_data_struct d[2] = {};

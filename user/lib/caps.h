@@ -18,4 +18,8 @@ int require_caps(int need);
  * without it the verifier also refuses some pointer arithmetic. */
 int have_perfmon(void);
 
+/* One capability (CAP_*) in the effective set: 1, 0; 1 when it cannot be
+ * told (the kernel will say). */
+int have_cap(int cap);
+
 #endif

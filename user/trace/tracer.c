@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include "lib/caps.h"
 #include "lib/log.h"
 #include "trace/tracer.h"
 #include "conflicts.skel.h"
@@ -22,6 +24,27 @@ static const char *const reason_names[] = {
 const char *conflict_reason_name(int r)
 {
 	return r >= 0 && r < PS_C_MAX ? reason_names[r] : "?";
+}
+
+int tracer_require_caps(void)
+{
+	int paranoid = 2;
+	FILE *f;
+
+	if (require_caps(NEED_BPF | NEED_PERFMON))
+		return -EPERM;
+	f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	if (f) {
+		if (fscanf(f, "%d", &paranoid) != 1)
+			paranoid = 2;
+		fclose(f);
+	}
+	if (paranoid > 2 && !have_cap(CAP_SYS_ADMIN)) {
+		pr_warn("needs CAP_SYS_ADMIN to attach tracepoints here: kernel.perf_event_paranoid is %d "
+			"(Debian's default; at 2 or below CAP_PERFMON is enough)\n", paranoid);
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* libbpf finds tracepoint ids in tracefs (or debugfs/tracing): mount

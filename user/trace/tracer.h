@@ -28,6 +28,12 @@ struct conflict_count {
 	__u64 n;
 };
 
+/* The capabilities to load and attach it: CAP_BPF and CAP_PERFMON, and
+ * CAP_SYS_ADMIN where kernel.perf_event_paranoid is above 2 (Debian's
+ * kernels default to 3 and then refuse every perf event, tracepoints
+ * included, without it). 0, or -EPERM after one line. */
+int tracer_require_caps(void);
+
 /* netns: the namespace inode to report, 0 for every namespace; cb NULL:
  * count only, no events (metrics). 0, or -errno after one line on stderr. */
 int tracer_open(struct tracer *t, __u32 netns, conflict_cb cb, void *ctx);
