@@ -5,8 +5,9 @@
 #   path (event built and sent), from the kernel's own BPF statistics
 #   (kernel.bpf_stats_enabled, on for the measurement only);
 # - for the caller: bind() back to back (bindstorm -r 0), succeeding and
-#   failing, without the tracer and with it (--summary: events consumed),
-#   ROUNDS interleaved rounds, medians;
+#   failing, and getppid() (not traced: what enabled syscall tracepoints
+#   cost every other system call), without the tracer and with it
+#   (--summary: events consumed), ROUNDS interleaved rounds, medians;
 # - in userspace: the CPU of 'conflicts --json' explaining 1,000 failing
 #   binds a second for SECS seconds.
 # JSON lines on stdout.   tests/bench/conflicts_bench.sh [SECS] [ROUNDS]
@@ -59,11 +60,11 @@ tracer_off
 sysctl -qw kernel.bpf_stats_enabled="$STATS0"
 
 # the caller's view, interleaved
-ok0= ok1= f0= f1=
+ok0= ok1= f0= f1= g0= g1=
 for _ in $(seq "$ROUNDS"); do
-	ok0+="$(storm -s) " f0+="$(storm) "
+	ok0+="$(storm -s) " f0+="$(storm) " g0+="$(storm -g -n 2000000) "
 	tracer_on --summary
-	ok1+="$(storm -s) " f1+="$(storm) "
+	ok1+="$(storm -s) " f1+="$(storm) " g1+="$(storm -g -n 2000000) "
 	tracer_off
 done
 
@@ -76,6 +77,7 @@ tracer_off
 cpu_ms=$(( (c1 - c0) * 1000 / $(getconf CLK_TCK) / SECS ))
 
 printf '{"bench":"conflicts_prog","ok_ns":%s,"fail_ns":%s}\n' "$ok_ns" "$fail_ns"
-printf '{"bench":"conflicts_call","bind_ok_ns":%s,"bind_ok_traced_ns":%s,"bind_fail_ns":%s,"bind_fail_traced_ns":%s,"rounds":%s,"calls":%s}\n' \
-	"$(echo $ok0 | median)" "$(echo $ok1 | median)" "$(echo $f0 | median)" "$(echo $f1 | median)" "$ROUNDS" "$N"
+printf '{"bench":"conflicts_call","bind_ok_ns":%s,"bind_ok_traced_ns":%s,"bind_fail_ns":%s,"bind_fail_traced_ns":%s,"getppid_ns":%s,"getppid_traced_ns":%s,"rounds":%s,"calls":%s}\n' \
+	"$(echo $ok0 | median)" "$(echo $ok1 | median)" "$(echo $f0 | median)" "$(echo $f1 | median)" \
+	"$(echo $g0 | median)" "$(echo $g1 | median)" "$ROUNDS" "$N"
 printf '{"bench":"conflicts_user","rate":1000,"seconds":%s,"cpu_ms_per_s":%s}\n' "$SECS" "$cpu_ms"

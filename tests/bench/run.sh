@@ -92,6 +92,8 @@ if p and c and u:
     print("|---|---|---|---|")
     print(f'| bind() succeeds (one comparison) | {p["ok_ns"]} | {c["bind_ok_ns"]} | {c["bind_ok_traced_ns"]} |')
     print(f'| bind() fails with EADDRINUSE (event built, counted, sent) | {p["fail_ns"]} | {c["bind_fail_ns"]} | {c["bind_fail_traced_ns"]} |')
+    if "getppid_ns" in c:
+        print(f'| getppid(), not traced (syscall tracepoints on: every call takes the traced path) | — | {c["getppid_ns"]} | {c["getppid_traced_ns"]} |')
     print(f'\nbind() back to back, {c["calls"]} calls, median of {c["rounds"]} interleaved rounds (the '
           f'program figure includes the statistics\' own clock reads). Explaining {u["rate"]} conflicts/s '
           f'(conflicts --json, holders cached for 1 s): {u["cpu_ms_per_s"]} ms of CPU a second '

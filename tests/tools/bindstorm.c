@@ -10,7 +10,9 @@
  * succeeds: the cost of the tracer on the path it must not slow). -r RATE
  * calls a second on a fixed schedule (0: as fast as it can); -t SECS or -n N
  * calls. Prints "pid P" first, then "calls N failed N eaddrinuse N
- * ns_per_call X" (the bind() call alone, timed).
+ * ns_per_call X" (the bind() call alone, timed). -g calls getppid() instead,
+ * back to back (a system call the tracer does not trace: what enabling the
+ * syscall tracepoints costs every other call).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,6 +24,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 static double now(void)
 {
@@ -39,6 +42,18 @@ static void wait_until(double t)
 		;
 }
 
+static int getppid_loop(unsigned long n)
+{
+	double t0 = now();
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	printf("calls %lu failed 0 eaddrinuse 0 ns_per_call %.0f seconds %.2f\n", n,
+	       (now() - t0) / n * 1e9, now() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
@@ -48,9 +63,9 @@ int main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	double rate = 1000, secs = 0, t0, spent = 0, t;
 	unsigned long n = 0, i, failed = 0, inuse = 0;
-	int port = 0, udp = 0, succeed = 0, c, fd;
+	int port = 0, udp = 0, succeed = 0, other = 0, c, fd;
 
-	while ((c = getopt(argc, argv, "a:p:ur:t:n:s")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:ur:t:n:sg")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -59,6 +74,7 @@ int main(int argc, char **argv)
 		case 't': secs = atof(optarg); break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 's': succeed = 1; break;
+		case 'g': other = 1; break;
 		default: return 2;
 		}
 	}
@@ -78,6 +94,8 @@ int main(int argc, char **argv)
 		n = secs > 0 && rate > 0 ? (unsigned long)(secs * rate + 0.5) : 100000;
 	printf("pid %d\n", getpid());
 	fflush(stdout);
+	if (other)
+		return getppid_loop(n);
 	t0 = now();
 	for (i = 0; i < n; i++) {
 		if (rate > 0)
