@@ -45,7 +45,7 @@ struct conflict {
 	int cap_bind;		/* the caller had CAP_NET_BIND_SERVICE: 1, 0, -1 unknown */
 	int visible;		/* the caller's namespace could be read */
 	char cgroup[160];
-	char reason[400];
+	char reason[600];	/* prefix, holder, why, more: room for the longest */
 };
 
 /* The same conflict again within a second reuses what was found. */
