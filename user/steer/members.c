@@ -54,6 +54,22 @@ static __u64 busy_slots(const struct pinned *p)
 	return busy;
 }
 
+/* A socket into the sockarray. EBUSY: it still belongs to a sockarray
+ * being freed (a 'steer off' just before: the kernel lets go of the old map
+ * after an RCU grace period), so try again for up to a second. */
+static int sockarray_put(int map_fd, __u32 i, __u64 fd)
+{
+	int tries, err = 0;
+
+	for (tries = 0; tries < 50; tries++) {
+		err = bpf_map_update_elem(map_fd, &i, &fd, BPF_ANY) ? -errno : 0;
+		if (err != -EBUSY)
+			break;
+		usleep(20000);
+	}
+	return err;
+}
+
 /* Put a member socket into a free slot: borrow it, insert it, let go. */
 static int add_member(const struct pinned *p, struct ps_slot_info *si, const struct member *m, __u64 busy)
 {
@@ -76,7 +92,7 @@ static int add_member(const struct pinned *p, struct ps_slot_info *si, const str
 		return -ESTALE;
 	}
 	v = fd;
-	err = bpf_map_update_elem(p->fd[M_MEMBERS], &i, &v, BPF_ANY) ? -errno : 0;
+	err = sockarray_put(p->fd[M_MEMBERS], i, v);
 	getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len);
 	close(fd);
 	if (err)

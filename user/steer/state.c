@@ -95,14 +95,41 @@ int pinned_holds(const struct pinned *p, const struct group *g)
  * the directory is incomplete: the program's pin comes last, once the group
  * runs it, so a loader that died on the way left maps without it.
  */
+/* The pinned maps have the layout this build reads (pins another version
+ * of portscope left may not: reading them as ours would overrun). */
+static int maps_fit(const struct pinned *p)
+{
+	static const struct { int m; __u32 size; } want[] = {
+		{ M_CFG, sizeof(struct ps_steer_cfg) },	{ M_SLOTS, sizeof(struct ps_slot_info) },
+		{ M_META, sizeof(struct ps_steer_meta) }, { M_STATS, sizeof(struct ps_slot_stats) },
+	};
+	struct bpf_map_info info;
+	__u32 len;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(p->fd[want[i].m], &info, &len) || info.value_size != want[i].size)
+			return 0;
+	}
+	return 1;
+}
+
 int open_pinned(const char *dir, struct pinned *p)
 {
 	char path[PATH_MAX + 32];
+	int err;
 
 	snprintf(path, sizeof(path), "%s/steer", dir);
 	if (access(path, F_OK))
 		return access(dir, F_OK) ? -ENOENT : -ESTALE;
-	return open_maps(dir, p);
+	err = open_maps(dir, p);
+	if (!err && !maps_fit(p)) {
+		close_pinned(p);
+		return -EPROTO;
+	}
+	return err;
 }
 
 /* One writer at a time per group (a --watch and a --drain, say): the

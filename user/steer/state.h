@@ -39,7 +39,8 @@ int open_maps(const char *dir, struct pinned *p);
  * gone whose inode a new namespace got). */
 int pinned_holds(const struct pinned *p, const struct group *g);
 /* 0 and every map open; -ENOENT when the group is not steered; -ESTALE when
- * the directory is incomplete (a loader died before pinning the program). */
+ * the directory is incomplete (a loader died before pinning the program);
+ * -EPROTO when its maps are another version's (their layout differs). */
 int open_pinned(const char *dir, struct pinned *p);
 void close_pinned(struct pinned *p);
 

@@ -162,6 +162,11 @@ static int open_or_attach(const struct group *g, const char *dir, const struct s
 		pr_info("removed the steering state of an earlier group on this port\n");
 		err = -ENOENT;
 	}
+	if (err == -EPROTO) {
+		pr_warn("%s: pinned by another version of portscope; 'portscope steer off %u' first\n", dir,
+			g->port);
+		return -EINVAL;
+	}
 	if (err == -ESTALE) {
 		err = reset_incomplete(g, dir);
 		if (err) {
