@@ -22,7 +22,7 @@ TR=
 cleanup() {
 	[ -n "$TR" ] && kill -INT "$TR" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$STATS0"
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	kill $(ip netns pids "$NS" 2>/dev/null) 2>/dev/null	# bash's kill: no procps
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 }

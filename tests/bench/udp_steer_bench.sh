@@ -12,7 +12,7 @@ SECS=${1:-3} ROUNDS=${2:-3}
 NS=ps-ubench-$$
 D=$(mktemp -d)
 cleanup() {
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	kill $(ip netns pids "$NS" 2>/dev/null) 2>/dev/null	# bash's kill: no procps
 	sleep 0.3
 	rm -rf /sys/fs/bpf/portscope/steer/net"$(stat -L -c %i /run/netns/"$NS" 2>/dev/null)"-* 2>/dev/null
 	rmdir /sys/fs/bpf/portscope/steer /sys/fs/bpf/portscope 2>/dev/null

@@ -44,7 +44,7 @@ teardown() {
 	rm -rf "$DIR"
 }
 
-ns_kill_all() { ip netns pids "$1" 2>/dev/null | xargs -r kill 2>/dev/null; return 0; }
+ns_kill_all() { ns_kill "$1"; }
 in_s() { ip netns exec "$S" "$@"; }
 ps_() { nsenter --net=/run/netns/"$S" "$PS" "$@"; }
 

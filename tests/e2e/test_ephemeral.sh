@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SRV=$BUILD_DIR/tests/tools/rpserver
 FILL=$BUILD_DIR/tests/tools/portfill
 S=ps-eps-$$
-CL=()		# client namespaces
+
 DIR=$(mktemp -d)
 RANGE_LO=40000 RANGE_HI=40099
 BG=()
@@ -34,15 +34,16 @@ setup() {
 	wait_for "$DIR/s8080" '[0-9]' && wait_for "$DIR/s8081" '[0-9]'
 }
 
+# the client namespaces: found by name (client_up runs in a command
+# substitution, a subshell: what it appends to a list is lost)
+clients() { ip netns list | awk '{print $1}' | grep -E "^ps-epc[0-9]+-$$\$"; }
 teardown() {
 	local p n
 	for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
 	tmux kill-session -t "$S" 2>/dev/null
-	for n in "${CL[@]}" "$S"; do
-		ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
-	done
+	for n in $(clients) "$S"; do ns_kill "$n"; done
 	wait 2>/dev/null
-	for n in "${CL[@]}" "$S"; do ip netns del "$n" 2>/dev/null; done
+	for n in $(clients) "$S"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$DIR"
 }
 
@@ -51,7 +52,6 @@ teardown() {
 client_up() {
 	local c=ps-epc$1-$$
 	ip netns add "$c" || return 1
-	CL+=("$c")
 	ip link add "s$1" netns "$S" type veth peer name vc netns "$c"
 	ip -n "$c" link set lo up
 	ip -n "$S" addr add "10.93.$1.1/24" dev "s$1"

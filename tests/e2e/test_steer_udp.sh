@@ -27,9 +27,9 @@ setup() {
 }
 
 teardown() {
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	ns_kill "$NS"
 	sleep 0.2
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ns_kill "$NS" KILL
 	wait 2>/dev/null
 	remove_steer_pins "$NSINO"
 	ip netns del "$NS" 2>/dev/null
