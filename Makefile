@@ -119,7 +119,11 @@ USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(USER_SRCS:user/%.c=$(BUILD)/user/%.o)
 LIB_OBJS  := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 
-all: $(BUILD)/portscope $(BUILD)/portscope.8 $(BUILD)/portscope.bash-completion
+# the man page and the bash completion, generated from the option tables
+# (defined before any rule names them: prerequisites expand as rules are read)
+DOCS := $(BUILD)/portscope.8 $(BUILD)/portscope.bash-completion
+
+all: $(BUILD)/portscope $(DOCS)
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | deps-check
 	$(call msg,BPF,$@)
@@ -217,7 +221,6 @@ BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
 # The man page's SYNOPSIS and COMMANDS, and the bash completion, come from
 # the option tables (portscope docs): they list what the parser takes.
-DOCS := $(BUILD)/portscope.8 $(BUILD)/portscope.bash-completion
 docs: $(DOCS)
 
 $(BUILD)/portscope.8: docs/portscope.8.in $(BUILD)/portscope
