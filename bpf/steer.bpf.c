@@ -176,18 +176,18 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
  * same steps run in a loop, in a second program (steer_loops) the loader
  * picks instead; it needs CAP_PERFMON.
  *
- * The walk's state is a per-CPU map value, not a stack object: the verifier
- * tracks no spills in it (6.1 refuses 4-byte stores into a stack slot that
- * holds a spilled value), and knows no constants in it, so the loop's states
- * prune (as 8-byte stack fields they did not: steer_loops passed the
- * verifier's million instructions). The program runs in softirq, one at a
- * time per CPU.
+ * The walk's state: for bpf_loop a stack object of 8-byte fields (6.1, without
+ * CAP_PERFMON, refuses 4-byte stores into a stack slot that holds a spilled
+ * value); for the loop, a per-CPU map value, as stack fields the loop's states
+ * never prune (steer_loops passed the verifier's million instructions): a map
+ * value holds no spills and no known constants. The program runs in softirq,
+ * one at a time per CPU.
  */
 struct walk {
-	__u32 cur;		/* the config in use (its index in cfg) */
-	__u32 h;		/* affinity: the client's hash */
-	__u32 start;		/* least-conn: where the round starts */
-	__u32 best;		/* position in live[] */
+	__u64 cur;		/* the config in use (its index in cfg) */
+	__u64 h;		/* affinity: the client's hash */
+	__u64 start;		/* least-conn: where the round starts */
+	__u64 best;		/* position in live[] */
 	__s64 best_score;
 };
 
@@ -198,34 +198,42 @@ struct {
 	__type(value, struct walk);
 } walks SEC(".maps");
 
-static __always_inline struct walk *walk_state(void)
+/* The walk a step works on: bpf_loop's ctx, or (the loop: arg NULL) the map's. */
+static __always_inline struct walk *walk_of(void *arg)
 {
 	__u64 kb;
 
-	return bpf_map_lookup_elem(&walks, key32(&kb, 0));
+	return arg ? arg : bpf_map_lookup_elem(&walks, key32(&kb, 0));
 }
 
-/* step(i, NULL) for i in 0..PS_MAX_MEMBERS until it returns 1; the state is
- * walk_state()'s. */
-static __always_inline void walk_live(long (*step)(__u64, void *), bool loops)
+/* step(i, ctx) for i in 0..PS_MAX_MEMBERS until it returns 1; *w holds the
+ * walk's start and gets its result. */
+static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *), bool loops)
 {
+	struct walk *mw;
 	__u32 i;
 
 	if (!loops) {
-		bpf_loop(PS_MAX_MEMBERS, step, NULL, 0);
-		return;
+		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
+		return 0;
 	}
+	mw = walk_of(NULL);
+	if (!mw)
+		return -1;
+	*mw = *w;
 	for (i = 0; i < PS_MAX_MEMBERS; i++)
 		if (step(i, NULL))
 			break;
+	w->best = mw->best;
+	return 0;
 }
 
 /* Rendezvous hashing: every client address ranks the live slots by
  * mix(client, slot id) and takes the first. A slot that leaves moves only the
  * clients it had; the others keep their member. */
-static __noinline long affinity_step(__u64 i, void *unused)
+static __noinline long affinity_step(__u64 i, void *arg)
 {
-	struct walk *w = walk_state();
+	struct walk *w = walk_of(arg);
 	const struct ps_steer_cfg *c;
 	__u32 slot, score;
 	__u64 kb;
@@ -246,22 +254,20 @@ static __noinline long affinity_step(__u64 i, void *unused)
 
 static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *k, bool loops)
 {
-	struct walk *w = walk_state();
+	struct walk w = {
+		.cur = cur,
+		.h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^
+			   ((__u64)k->addr[2] << 32 | k->addr[3])),
+	};
 
-	if (!w)
-		return 0;
-	w->cur = cur;
-	w->h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^ ((__u64)k->addr[2] << 32 | k->addr[3]));
-	w->best = 0;
-	w->best_score = 0;
-	walk_live(affinity_step, loops);
-	return w->best;
+	walk_live(&w, affinity_step, loops);
+	return w.best;
 }
 
 /* The live slot with the fewest established connections; ties go round. */
-static __noinline long least_step(__u64 i, void *unused)
+static __noinline long least_step(__u64 i, void *arg)
 {
-	struct walk *w = walk_state();
+	struct walk *w = walk_of(arg);
 	const struct ps_steer_cfg *c;
 	__u32 pos, slot;
 	__s64 *n;
@@ -286,16 +292,10 @@ static __noinline long least_step(__u64 i, void *unused)
 
 static __always_inline __u32 pick_least(__u32 cur, __u32 nlive, bool loops)
 {
-	struct walk *w = walk_state();
+	struct walk w = { .cur = cur, .start = next_rr() % nlive };
 
-	if (!w)
-		return 0;
-	w->cur = cur;
-	w->start = next_rr() % nlive;
-	w->best = 0;
-	w->best_score = 0;
-	walk_live(least_step, loops);
-	return w->best;
+	walk_live(&w, least_step, loops);
+	return w.best;
 }
 
 /* Position in live[] (or, for wheel and cpu, a slot) chosen by the policy. */
