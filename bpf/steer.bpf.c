@@ -198,31 +198,26 @@ struct {
 	__type(value, struct walk);
 } walks SEC(".maps");
 
-/* The walk a step works on: bpf_loop's ctx, or (the loop: arg NULL) the map's. */
-static __always_inline struct walk *walk_of(void *arg)
-{
-	__u64 kb;
-
-	return arg ? arg : bpf_map_lookup_elem(&walks, key32(&kb, 0));
-}
-
-/* step(i, ctx) for i in 0..PS_MAX_MEMBERS until it returns 1; *w holds the
- * walk's start and gets its result. */
+/* step(i, walk) for i in 0..PS_MAX_MEMBERS until it returns 1; *w holds the
+ * walk's start and gets its result. The step gets the stack object (bpf_loop's
+ * ctx) or the map value (the loop): a pointer it never compares with NULL,
+ * which the verifier refuses without CAP_PERFMON. */
 static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *), bool loops)
 {
 	struct walk *mw;
+	__u64 kb;
 	__u32 i;
 
 	if (!loops) {
 		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
 		return 0;
 	}
-	mw = walk_of(NULL);
+	mw = bpf_map_lookup_elem(&walks, key32(&kb, 0));
 	if (!mw)
 		return -1;
 	*mw = *w;
 	for (i = 0; i < PS_MAX_MEMBERS; i++)
-		if (step(i, NULL))
+		if (step(i, mw))
 			break;
 	w->best = mw->best;
 	return 0;
@@ -233,13 +228,11 @@ static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *)
  * clients it had; the others keep their member. */
 static __noinline long affinity_step(__u64 i, void *arg)
 {
-	struct walk *w = walk_of(arg);
+	struct walk *w = arg;
 	const struct ps_steer_cfg *c;
 	__u32 slot, score;
 	__u64 kb;
 
-	if (!w)
-		return 1;
 	c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
 	if (!c || i >= c->nlive)
 		return 1;
@@ -267,14 +260,12 @@ static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *
 /* The live slot with the fewest established connections; ties go round. */
 static __noinline long least_step(__u64 i, void *arg)
 {
-	struct walk *w = walk_of(arg);
+	struct walk *w = arg;
 	const struct ps_steer_cfg *c;
 	__u32 pos, slot;
 	__s64 *n;
 	__u64 kb;
 
-	if (!w)
-		return 1;
 	c = bpf_map_lookup_elem(&cfg, key32(&kb, w->cur));
 	if (!c || i >= c->nlive)
 		return 1;
