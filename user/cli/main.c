@@ -126,7 +126,7 @@ static const struct cmd cmd_docs = {
 	.summary = "the man page's command reference, or the bash completion",
 	.about = "Print the man page's SYNOPSIS and COMMANDS sections (roff) or the bash\n"
 		 "completion script, both generated from the same option tables as this help\n"
-		 "(the build uses them for docs/portscope.8 and the completion it installs).",
+		 "(the build fills docs/portscope.8.in with them and installs the completion).",
 	.examples = "portscope docs bash-completion > /etc/bash_completion.d/portscope",
 	.operands = docs_operands,
 	.cfg_size = sizeof(struct docs_cfg),
