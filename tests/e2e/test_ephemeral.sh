@@ -236,13 +236,17 @@ assert ev[1]['reason'] == 'all 100 connect ports toward 10.93.4.1:8081 in use (0
 # counts equal ss's; tcp_tw_reuse=1 lets connect() take them back, as
 # portscope then counts them free
 t_time_wait() {
-	local c r tw
+	local c r tw i
 	c=$(client_up 5) || return 1
 	fill_start "$c" f5 -a 10.93.5.1 -p 8080 || return 1
 	fill f5 "open 100" >/dev/null
 	r=$(fill f5 "close 40")
-	sleep 0.5	# the server answers the FINs
-	tw=$(ip netns exec "$c" ss -Htan state time-wait dst 10.93.5.1:8080 | wc -l)
+	# the server answers the FINs (FIN_WAIT2 -> TIME_WAIT): wait for all 40, 5 s at most
+	for i in $(seq 50); do
+		tw=$(ip netns exec "$c" ss -Htan state time-wait dst 10.93.5.1:8080 | wc -l)
+		[ "$tw" -ge 40 ] && break
+		sleep 0.1
+	done
 	eph "$c" --to 10.93.5.1:8080 >"$DIR/e5.json"
 	check "40 closed ($r): TIME_WAIT $(row "$DIR/e5.json" 10.93.5.1 8080 states.TIME_WAIT) = ss -tan state time-wait ($tw) = 40" \
 		test "$(row "$DIR/e5.json" 10.93.5.1 8080 states.TIME_WAIT) $tw" = "40 40"
