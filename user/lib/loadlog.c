@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "lib/caps.h"
@@ -15,24 +16,42 @@ static char held[HELD_MAX];
 static size_t held_len;
 static libbpf_print_fn_t saved;
 
-/* Keep the last HELD_MAX bytes of what libbpf says. */
-static int hold(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+/* Keep the last HELD_MAX - 1 bytes of what libbpf says. */
+static void keep(const char *s, size_t len)
 {
-	char line[4096];
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	size_t room = HELD_MAX - 1, drop;
 
-	(void)lvl;
-	if (held_len + len >= HELD_MAX) {
-		size_t drop = held_len + len - HELD_MAX / 2;
-
-		drop = drop > held_len ? held_len : drop;
+	if (len > room) {
+		s += len - room;
+		len = room;
+	}
+	if (held_len + len > room) {
+		drop = held_len + len - room;
 		memmove(held, held + drop, held_len - drop);
 		held_len -= drop;
 	}
-	memcpy(held + held_len, line, len);
+	memcpy(held + held_len, s, len);
 	held_len += len;
 	held[held_len] = '\0';
+}
+
+/* libbpf gives a refused program's whole log in one message: its end is
+ * what tells, so the message is formatted whole, whatever its size */
+static int hold(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *s;
+	int n;
+
+	(void)lvl;
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n <= 0 || !(s = malloc((size_t)n + 1)))
+		return n;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	keep(s, (size_t)n);
+	free(s);
 	return n;
 }
 
