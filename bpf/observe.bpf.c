@@ -157,24 +157,23 @@ static __always_inline __u32 meta_wire_len(struct xdp_md *ctx, __u32 len)
 
 /* copy: a constant per program (see parse.bpf.h). The frame's length is
  * the whole multi-buffer frame where the kernel can say (5.18+, with
- * bpf_xdp_load_bytes), else its linear part. */
+ * bpf_xdp_load_bytes), else its linear part, measured by moves. */
 static __always_inline int observe_frame(struct xdp_md *ctx, bool copy)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u64 len = copy ? bpf_xdp_get_buff_len(ctx) : data_end - data;
 	struct hdr_cursor nh = {
 		.ctx = ctx,
-		.data = data,
-		.data_end = data_end,
-		.frame_len = len,
-		.wire_len = len,
 		.copy = copy,
 		.tso_len = replay_meta,
 	};
 	struct pkt_info pi = {};
 	enum ps_reason r, event;
+	__u64 len;
 
+	reload(&nh);
+	len = copy ? bpf_xdp_get_buff_len(ctx) : frame_len_moved(ctx, ip_end_hint(&nh));
+	if (!copy)
+		reload(&nh);
+	nh.frame_len = nh.wire_len = len;
 	if (replay_meta)
 		nh.wire_len = len = meta_wire_len(ctx, len);
 	r = parse_packet(&nh, &pi, &event);
@@ -198,7 +197,8 @@ int observe(struct xdp_md *ctx)
 	return observe_frame(ctx, true);
 }
 
-/* older kernels: headers at variable offsets read in place (CAP_PERFMON) */
+/* older kernels: headers at variable offsets moved to (bpf_xdp_adjust_head);
+ * also runs with CAP_BPF + CAP_NET_ADMIN */
 SEC("xdp")
 int observe_inplace(struct xdp_md *ctx)
 {

@@ -11,8 +11,9 @@
  * there are no IP options or IPv6 extension headers: the common case) are
  * read in place through immediate offsets; the others are copied with
  * bpf_xdp_load_bytes(), which takes a scalar offset (5.18+). Kernels without
- * it get a second program that reads them in place (nh->copy = 0: needs
- * CAP_PERFMON). Two programs, not a run-time branch: the verifier also walks
+ * it get a second program (nh->copy = 0) that moves the frame's start to
+ * them with bpf_xdp_adjust_head() (load_moved), and so measures the frame
+ * too (frame_len_moved). Two programs, not a run-time branch: the verifier also walks
  * a dead branch, speculatively, and refuses what is in it.
  *
  * Two ends bound every L3/L4 header: the frame (frame_len, all fragments of
@@ -74,18 +75,95 @@ struct ps_frag_hdr {
 	__be32 identification;
 };
 
-/* size bytes at offset off, copied into buf (or, in the program for older
- * kernels, in place); NULL when the frame is shorter. */
-static __always_inline void *hdr_at(struct hdr_cursor *nh, __u32 off, __u32 size, void *buf)
+/*
+ * The in-place program (kernels before 5.18: no bpf_xdp_load_bytes, no
+ * bpf_xdp_get_buff_len) without CAP_PERFMON can neither add a variable
+ * offset to a packet pointer nor subtract two. bpf_xdp_adjust_head() takes
+ * a scalar: it moves the frame's start and refuses to leave fewer than
+ * ETH_HLEN bytes, so a move by d succeeds exactly when the frame has
+ * d + ETH_HLEN bytes, and what was at offset d + ETH_HLEN is then at the
+ * immediate ETH_HLEN. Every move is undone before the function returns; the
+ * verifier voids all packet pointers at each call, so the cursor's are
+ * reloaded and the L4 header is no longer taken in place.
+ */
+
+/* ctx->data or ctx->data_end, loaded at its immediate offset: the compiler
+ * would merge the loads of several moves into one through a register add,
+ * which no ctx pointer may take */
+#define xdp_field(ctx, f) ({						\
+	void *__p;							\
+	asm volatile("%0 = *(u32 *)(%1 + %2)"				\
+		     : "=r"(__p) : "r"(ctx), "i"(offsetof(struct xdp_md, f)));	\
+	__p;								\
+})
+
+static __always_inline void reload(struct hdr_cursor *nh)
 {
+	nh->data = xdp_field(nh->ctx, data);
+	nh->data_end = xdp_field(nh->ctx, data_end);
+	nh->l4_inplace = 0;
+}
+
+/* size bytes at offset off copied into buf: 0, or -1 when the frame is shorter */
+static __always_inline int load_moved(struct hdr_cursor *nh, __u32 off, void *buf, __u32 size)
+{
+	struct xdp_md *ctx = nh->ctx;
+	int d = off - ETH_HLEN, err = -1;
 	void *p;
 
-	if (nh->copy)
-		return bpf_xdp_load_bytes(nh->ctx, off, buf, size) ? NULL : buf;
-	if (off > 0xffff)
-		return NULL;
-	p = nh->data + off;
-	return p + size > nh->data_end ? NULL : p;
+	if (off >= ETH_HLEN && off <= 0xffff && !bpf_xdp_adjust_head(ctx, d)) {
+		p = xdp_field(ctx, data);
+		if (p + ETH_HLEN + size <= xdp_field(ctx, data_end)) {
+			__builtin_memcpy(buf, p + ETH_HLEN, size);
+			err = 0;
+		}
+		/* else the compiler redoes the comparison after the move
+		 * back, with pointers the move made void */
+		barrier_var(err);
+		bpf_xdp_adjust_head(ctx, -d);	/* back where it was: cannot fail */
+	}
+	reload(nh);
+	return err;
+}
+
+/* The frame's length by moves, given where its IP header says the packet
+ * ends, g (0: no IP header, and no length is needed, the parse ends before).
+ * A move to g - ETH_HLEN succeeds and one byte further fails: g. Else (a
+ * frame shorter than it says, a link-layer trailer, an IP length of 0) the
+ * longest move that succeeds, a bit at a time: 18 moves, added up without a
+ * branch (a branch each would give the verifier 2^18 paths to walk, with the
+ * length a constant on each). */
+static __always_inline __u32 frame_len_moved(struct xdp_md *ctx, __u32 g)
+{
+	__u64 m = 0, refused;
+	int b, more;
+
+	if (g < ETH_HLEN)
+		return 0;
+	if (!bpf_xdp_adjust_head(ctx, g - ETH_HLEN)) {
+		more = !bpf_xdp_adjust_head(ctx, 1);
+		bpf_xdp_adjust_head(ctx, -(int)(g - ETH_HLEN + more));
+		if (!more)
+			return g;
+	}
+#pragma unroll
+	for (b = 17; b >= 0; b--) {
+		refused = (__u64)bpf_xdp_adjust_head(ctx, 1 << b) >> 63;
+		barrier_var(refused);
+		m += (1 << b) & (refused - 1);
+	}
+	bpf_xdp_adjust_head(ctx, -(int)m);
+	return m + ETH_HLEN;
+}
+
+/* size bytes at offset off, copied into buf (or, in the program for older
+ * kernels, moved to: load_moved); NULL when the frame is shorter. */
+static __always_inline void *hdr_at(struct hdr_cursor *nh, __u32 off, __u32 size, void *buf)
+{
+	int err = nh->copy ? bpf_xdp_load_bytes(nh->ctx, off, buf, size) :
+			     load_moved(nh, off, buf, size);
+
+	return err ? NULL : buf;
 }
 
 /* The L4 header at nh->off: in place when the IP layer found it at an
@@ -137,6 +215,36 @@ parse_eth(struct hdr_cursor *nh, void **l3, __u16 *proto)
 	*proto = h_proto;
 	*l3 = pos;
 	return PS_R_PARSED_OK;
+}
+
+/* Where the IP packet says it ends (the in-place program's first guess at
+ * the frame's length: frame_len_moved), or 0. */
+static __always_inline __u32 ip_end_hint(struct hdr_cursor *nh)
+{
+	struct ipv6hdr *ip6h;
+	struct iphdr *iph;
+	__u16 proto = 0;
+	void *l3 = NULL;
+	__u32 len;
+
+	if (parse_eth(nh, &l3, &proto) != PS_R_PARSED_OK)
+		return 0;
+	if (proto == ETH_P_IP) {
+		iph = l3;
+		if ((void *)(iph + 1) > nh->data_end)
+			return 0;
+		/* else the compiler merges the two loads into a register add */
+		len = bpf_ntohs(iph->tot_len);
+		barrier_var(len);
+		return nh->l3_off + len;
+	}
+	if (proto == ETH_P_IPV6) {
+		ip6h = l3;
+		if ((void *)(ip6h + 1) > nh->data_end)
+			return 0;
+		return nh->l3_off + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+	}
+	return 0;
 }
 
 /* IPv4: IHL ≥ 5, header fits, tot_len within the frame; *l4 gets the
@@ -199,6 +307,7 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 	case NEXTHDR_ROUTING:
 	case NEXTHDR_DEST:
 	case NEXTHDR_AUTH:
+		nh->l4_inplace = 0;
 		oh = nh->off + sizeof(*oh) > nh->ip_end ? NULL : hdr_at(nh, nh->off, sizeof(*oh), &b);
 		if (!oh)
 			return PS_R_TRUNC_EXTHDR;
@@ -206,6 +315,7 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 		*nexthdr = oh->nexthdr;
 		break;
 	case NEXTHDR_FRAGMENT:
+		nh->l4_inplace = 0;
 		fh = nh->off + sizeof(*fh) > nh->ip_end ? NULL : hdr_at(nh, nh->off, sizeof(*fh), &b);
 		if (!fh)
 			return PS_R_TRUNC_EXTHDR;
@@ -257,6 +367,8 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 	nh->ip_end = plen ? nh->off + plen : nh->wire_len;
 
 	next = ip6h->nexthdr;
+	*inplace = ip6h + 1;	/* unless an extension header comes first */
+	nh->l4_inplace = 1;
 	/* unrolled: no loop counter to spill (6.1 refuses a 4-byte spill over
 	 * an earlier one without CAP_PERFMON; see put_words) */
 #pragma unroll
@@ -278,8 +390,6 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 	}
 	if (next == NEXTHDR_NONE)
 		return PS_R_IPV6_NO_NEXT;
-	*inplace = ip6h + 1;
-	nh->l4_inplace = i == 0;
 	*l4 = next;
 	return PS_R_PARSED_OK;
 }

@@ -128,9 +128,9 @@ static void prefill(struct observer *ob, unsigned n)
 int main(int argc, char **argv)
 {
 	static const char *const kinds[] = { "ipv4-tcp", "ipv4-udp", "ipv6-tcp", "vlan-ipv4-tcp", "non-ip" };
-	struct observer full, ports;
-	struct observer_opts fo = {}, po = { .no_flows = 1 };
-	double e_min, e_med, p_min, p_med, f_min, f_med, fl_e, fl_f;
+	struct observer full, ports, inpl;
+	struct observer_opts fo = {}, po = { .no_flows = 1 }, io = { .inplace = 1 };
+	double e_min, e_med, p_min, p_med, f_min, f_med, i_min, i_med, fl_e, fl_f;
 	cpu_set_t cpu;
 	struct pkt p;
 	int efd;
@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 	CPU_SET(1 % libbpf_num_possible_cpus(), &cpu);
 	sched_setaffinity(0, sizeof(cpu), &cpu);
 	efd = empty_prog();
-	if (efd < 0 || observer_load(&full, &fo) || observer_load(&ports, &po)) {
+	if (efd < 0 || observer_load(&full, &fo) || observer_load(&ports, &po) ||
+	    observer_load(&inpl, &io)) {
 		fprintf(stderr, "bench_xdp: cannot load the programs (root?)\n");
 		return 1;
 	}
@@ -155,9 +156,11 @@ int main(int argc, char **argv)
 		hot(efd, &p, &e_min, &e_med);
 		hot(bpf_program__fd(ports.prog), &p, &p_min, &p_med);
 		hot(bpf_program__fd(full.prog), &p, &f_min, &f_med);
+		hot(bpf_program__fd(inpl.prog), &p, &i_min, &i_med);
 		printf("{\"bench\":\"xdp_hot\",\"packet\":\"%s\",\"flows\":1,\"empty_min\":%.1f,\"empty_med\":%.1f,"
-		       "\"ports_min\":%.1f,\"ports_med\":%.1f,\"full_min\":%.1f,\"full_med\":%.1f}\n",
-		       kinds[k], e_min, e_med, p_min, p_med, f_min, f_med);
+		       "\"ports_min\":%.1f,\"ports_med\":%.1f,\"full_min\":%.1f,\"full_med\":%.1f,"
+		       "\"inplace_min\":%.1f,\"inplace_med\":%.1f}\n",
+		       kinds[k], e_min, e_med, p_min, p_med, f_min, f_med, i_min, i_med);
 		fflush(stdout);
 	}
 	build(&p, "ipv4-tcp");
@@ -176,5 +179,6 @@ int main(int argc, char **argv)
 	       4 * PS_FLOWS_DEFAULT, fl_e, fl_f, fl_f - fl_e);
 	observer_destroy(&full);
 	observer_destroy(&ports);
+	observer_destroy(&inpl);
 	return 0;
 }

@@ -33,14 +33,15 @@ ncpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 print("# portscope benchmarks\n")
 print(f"Machine: Linux {platform.release()}, {cpu}, {ncpu} CPUs. Reproduce: `sudo make bench`.\n")
 print("## XDP cost per frame (ns, BPF_PROG_TEST_RUN, repeat 5·10⁶, one CPU, min / median of 7)\n")
-print("| packet | flows in table | empty (floor) | port counters only | full observer | full − floor |")
-print("|---|---|---|---|---|---|")
+print("| packet | flows in table | empty (floor) | port counters only | full observer | full − floor | full, program for kernels < 5.18 |")
+print("|---|---|---|---|---|---|---|")
 for r in rows:
     if r["bench"] == "xdp_hot":
         e = f'{r["empty_min"]:.1f} / {r["empty_med"]:.1f}' if "empty_min" in r else "—"
         p = f'{r["ports_min"]:.1f} / {r["ports_med"]:.1f}' if "ports_min" in r else "—"
         floor = r.get("empty_min", next(x["empty_min"] for x in rows if x.get("packet") == "ipv4-tcp" and "empty_min" in x))
-        print(f'| {r["packet"]} | {r["flows"]} | {e} | {p} | {r["full_min"]:.1f} / {r["full_med"]:.1f} | {r["full_min"] - floor:.1f} |')
+        i = f'{r["inplace_min"]:.1f} / {r["inplace_med"]:.1f}' if "inplace_min" in r else "—"
+        print(f'| {r["packet"]} | {r["flows"]} | {e} | {p} | {r["full_min"]:.1f} / {r["full_med"]:.1f} | {r["full_min"] - floor:.1f} | {i} |')
 fl = [r for r in rows if r["bench"] == "xdp_flood"]
 for r in fl:
     hot = next(x["full_min"] for x in rows if x.get("packet") == "ipv4-tcp" and x.get("flows") == 1)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -46,6 +47,7 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 {
 	uint32_t entries = o->flow_entries ? o->flow_entries : PS_FLOWS_DEFAULT;
 	struct observe_bpf *skel;
+	const char *force;
 	int err, inplace;
 
 	memset(ob, 0, sizeof(*ob));
@@ -61,8 +63,10 @@ int observer_load(struct observer *ob, const struct observer_opts *o)
 	err = bpf_map__set_max_entries(skel->maps.flows, entries);
 	if (err)
 		goto fail;
-	/* one of two programs (bpf/parse.bpf.h): bpf_xdp_load_bytes, or not */
-	inplace = o->inplace ||
+	/* one of two programs (bpf/parse.bpf.h): bpf_xdp_load_bytes, or not
+	 * (PS_OBSERVE_PROG=observe_inplace forces it for tests) */
+	force = getenv("PS_OBSERVE_PROG");
+	inplace = o->inplace || (force && !strcmp(force, "observe_inplace")) ||
 		  libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) <= 0;
 	ob->prog = inplace ? skel->progs.observe_inplace : skel->progs.observe;
 	bpf_program__set_autoload(inplace ? skel->progs.observe : skel->progs.observe_inplace, false);
