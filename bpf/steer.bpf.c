@@ -174,7 +174,8 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
  * verifier explore a speculative path too (its Spectre hardening without
  * CAP_PERFMON), and 64 members exceed its budget. For older kernels the
  * same steps run in a loop, in a second program (steer_loops) the loader
- * picks instead; it needs CAP_PERFMON.
+ * picks instead; with CAP_BPF + CAP_NET_ADMIN too (its rounds' index comes
+ * back from a map value, as unknown to the verifier as bpf_loop's).
  *
  * The walk's state: for bpf_loop a stack object of 8-byte fields (6.1, without
  * CAP_PERFMON, refuses 4-byte stores into a stack slot that holds a spilled
@@ -189,6 +190,7 @@ struct walk {
 	__u64 start;		/* least-conn: where the round starts */
 	__u64 best;		/* position in live[] */
 	__s64 best_score;
+	__u64 i;		/* the loop's round (steer_loops) */
 };
 
 struct {
@@ -216,9 +218,15 @@ static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *)
 	if (!mw)
 		return -1;
 	*mw = *w;
-	for (i = 0; i < PS_MAX_MEMBERS; i++)
-		if (step(i, mw))
+	/* the step gets i back from the map value: unknown to the verifier,
+	 * as bpf_loop's index is. A known constant per round would give each
+	 * round's index into the config its own bound, which the verifier
+	 * refuses without CAP_PERFMON ("different ... scalars"). */
+	for (i = 0; i < PS_MAX_MEMBERS; i++) {
+		*(volatile __u64 *)&mw->i = i;
+		if (step(*(volatile __u64 *)&mw->i, mw))
 			break;
+	}
 	w->best = mw->best;
 	return 0;
 }

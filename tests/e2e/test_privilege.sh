@@ -88,6 +88,23 @@ t_observe_caps() {
 	check "detach with $OBS" bash -c "as $OBS detach >/dev/null 2>&1 && ! nsenter --net=/run/netns/$S ip link show vs | grep -q xdp"
 }
 
+# the program older kernels get (before 5.18; PS_OBSERVE_PROG forces it
+# here): live on veth with exactly CAP_BPF + CAP_NET_ADMIN too
+t_observe_inplace_caps() {
+	local OBS=cap_bpf,cap_net_admin id
+	PS_OBSERVE_PROG=observe_inplace as "$OBS" attach -i vs --pin >"$DIR/attach" 2>&1
+	check "attach -i vs --pin (in-place program) with $OBS" grep -q 'attached to vs (native)' "$DIR/attach"
+	id=$(ip -n "$S" link show vs | sed -n 's|.*prog/xdp id \([0-9]*\).*|\1|p')
+	check "vs runs observe_inplace (program ${id:-none})" \
+		bash -c "[ -n '$id' ] && bpftool prog show id '$id' | grep -q 'name observe_inplace'"
+	ip netns exec "$C" "$CLI" -a 10.78.0.1 -p 8080 -n 100 -q >"$DIR/c1"
+	check "100 connections served" grep -q '^ok 100 failed 0' "$DIR/c1"
+	as "$OBS" top --once --json --interval 0.2 >"$DIR/top.json" 2>"$DIR/top.err"
+	check "top --once with $OBS: tcp/8080 counted, 100 SYNs" \
+		grep -q '"proto":"tcp","port":8080,.*"syn":100\|"proto":"tcp","port":8080.*"new":100' "$DIR/top.json"
+	check "detach with $OBS" bash -c "as $OBS detach >/dev/null 2>&1 && ! nsenter --net=/run/netns/$S ip link show vs | grep -q xdp"
+}
+
 t_steer_caps() {
 	local STE=cap_bpf,cap_net_admin,cap_sys_ptrace
 	refused "$STE" CAP_PERFMON steer 8080 --policy least-conn
@@ -100,6 +117,13 @@ t_steer_caps() {
 	check "groups with $STE names the 4 workers" bash -c "[ \$(as $STE groups --port 8080 | grep -c rpserver) -eq 4 ]"
 	check "steer off with $STE" bash -c "as $STE steer off 8080 | grep -q 'kernel hash restored'"
 	check "least-conn with CAP_PERFMON too" bash -c "as $STE,cap_perfmon steer 8080 --policy least-conn >/dev/null && as $STE steer off 8080 >/dev/null"
+	# the program older kernels get (before 5.17: no bpf_loop)
+	check "round-robin with $STE, steer_loops (older kernels' program)" \
+		bash -c "PS_STEER_PROG=steer_loops as $STE steer 8080 --policy round-robin >/dev/null"
+	ip netns exec "$C" "$CLI" -a 10.78.0.1 -p 8080 -n 400 >"$DIR/rr2"
+	check "steer_loops round-robin: 4 workers x 100 (client's tally)" \
+		bash -c "[ \$(awk 'NF == 2 && \$2 == 100' '$DIR/rr2' | wc -l) -eq 4 ]"
+	check "steer off with $STE" bash -c "as $STE steer off 8080 | grep -q 'kernel hash restored'"
 }
 
 # without a needed capability: one line, exit 2, nothing attached
