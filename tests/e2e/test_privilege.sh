@@ -67,16 +67,30 @@ t_caps_harness() {
 		bash -c "[ \"\$(with cap_bpf,cap_net_admin grep CapEff /proc/self/status | awk '{print \$2}')\" = 0000008000001000 ]"
 }
 
-# observe with exactly CAP_BPF + CAP_NET_ADMIN; its pins 0700/0600
-t_observe_caps() {
-	local bad_modes OBS=cap_bpf,cap_net_admin
+# attach with exactly CAP_BPF + CAP_NET_ADMIN; vs runs PROG, which counts
+# 100 connections
+observed() {
+	local prog=$1 OBS=cap_bpf,cap_net_admin id
 	as "$OBS" attach -i vs --pin >"$DIR/attach" 2>&1
 	check "attach -i vs --pin (native) with $OBS" grep -q 'attached to vs (native)' "$DIR/attach"
+	id=$(ip -n "$S" link show vs | sed -n 's|.*prog/xdp id \([0-9]*\).*|\1|p')
+	check "vs runs $prog (program ${id:-none})" \
+		bash -c "[ -n '$id' ] && bpftool prog show id '$id' | grep -q 'name $prog '"
 	ip netns exec "$C" "$CLI" -a 10.78.0.1 -p 8080 -n 100 -q >"$DIR/c1"
 	check "100 connections served" grep -q '^ok 100 failed 0' "$DIR/c1"
 	as "$OBS" top --once --json --interval 0.2 >"$DIR/top.json" 2>"$DIR/top.err"
 	check "top --once with $OBS: tcp/8080 counted, 100 SYNs" \
 		grep -q '"proto":"tcp","port":8080,.*"syn":100\|"proto":"tcp","port":8080.*"new":100' "$DIR/top.json"
+}
+detached() {
+	check "detach with cap_bpf,cap_net_admin" bash -c "as cap_bpf,cap_net_admin detach >/dev/null 2>&1 &&
+		! nsenter --net=/run/netns/$S ip link show vs | grep -q xdp"
+}
+
+# observe with exactly CAP_BPF + CAP_NET_ADMIN; its pins 0700/0600
+t_observe_caps() {
+	local bad_modes OBS=cap_bpf,cap_net_admin
+	observed observe
 	check "flows with $OBS" bash -c "as $OBS flows --json --top 0 2>/dev/null | grep -q '\"dport\":8080'"
 	check "status with $OBS: vs attached, native" bash -c "as $OBS status --json 2>/dev/null | grep -q '\"ifname\":\"vs\"[^}]*\"mode\":\"native\"[^}]*\"attached\":true'"
 	check "metrics with $OBS" bash -c "as $OBS metrics 2>/dev/null | grep -q 'portscope_port_packets_total{proto=\"tcp\",port=\"8080\"}'"
@@ -85,24 +99,14 @@ t_observe_caps() {
 	check "/sys/fs/bpf/portscope is 0700" bash -c "[ \$(stat -c %a /sys/fs/bpf/portscope) = 700 ]"
 	bad_modes=$(find /sys/fs/bpf/portscope -mindepth 1 \( -type d ! -perm 0700 -o ! -type d ! -perm 0600 \) -printf '%p %m\n')
 	check "every pin below is 0700 (dirs) or 0600 (files)${bad_modes:+: $bad_modes}" [ -z "$bad_modes" ]
-	check "detach with $OBS" bash -c "as $OBS detach >/dev/null 2>&1 && ! nsenter --net=/run/netns/$S ip link show vs | grep -q xdp"
+	detached
 }
 
 # the program older kernels get (before 5.18; PS_OBSERVE_PROG forces it
 # here): live on veth with exactly CAP_BPF + CAP_NET_ADMIN too
 t_observe_inplace_caps() {
-	local OBS=cap_bpf,cap_net_admin id
-	PS_OBSERVE_PROG=observe_inplace as "$OBS" attach -i vs --pin >"$DIR/attach" 2>&1
-	check "attach -i vs --pin (in-place program) with $OBS" grep -q 'attached to vs (native)' "$DIR/attach"
-	id=$(ip -n "$S" link show vs | sed -n 's|.*prog/xdp id \([0-9]*\).*|\1|p')
-	check "vs runs observe_inplace (program ${id:-none})" \
-		bash -c "[ -n '$id' ] && bpftool prog show id '$id' | grep -q 'name observe_inplace'"
-	ip netns exec "$C" "$CLI" -a 10.78.0.1 -p 8080 -n 100 -q >"$DIR/c1"
-	check "100 connections served" grep -q '^ok 100 failed 0' "$DIR/c1"
-	as "$OBS" top --once --json --interval 0.2 >"$DIR/top.json" 2>"$DIR/top.err"
-	check "top --once with $OBS: tcp/8080 counted, 100 SYNs" \
-		grep -q '"proto":"tcp","port":8080,.*"syn":100\|"proto":"tcp","port":8080.*"new":100' "$DIR/top.json"
-	check "detach with $OBS" bash -c "as $OBS detach >/dev/null 2>&1 && ! nsenter --net=/run/netns/$S ip link show vs | grep -q xdp"
+	PS_OBSERVE_PROG=observe_inplace observed observe_inplace
+	detached
 }
 
 t_steer_caps() {
