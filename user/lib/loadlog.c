@@ -80,7 +80,8 @@ static void print_last_lines(void)
 
 void loadlog_end(int err, const char *what)
 {
-	int refused = strstr(held, "BEGIN PROG LOAD LOG") != NULL;
+	/* the end marker: a long log's start is not held */
+	int refused = strstr(held, "END PROG LOAD LOG") != NULL;
 
 	if (log_level < LOG_DEBUG)
 		libbpf_set_print(saved);
