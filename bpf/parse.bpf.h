@@ -42,7 +42,6 @@ struct hdr_cursor {
 	__u32 l3_off;		/* where the IP header starts */
 	__u32 off;		/* where the next header starts */
 	__u32 ip_end;		/* where the IP packet ends */
-	__u8 l4_inplace;	/* the L4 header is at an immediate offset */
 	bool copy;		/* a constant of each program: bpf_xdp_load_bytes */
 	bool tso_len;		/* replay: an IPv4 tot_len of 0 is a TSO/GSO frame
 				 * bounded by wire_len, as captures on a sender show */
@@ -84,7 +83,7 @@ struct ps_frag_hdr {
  * d + ETH_HLEN bytes, and what was at offset d + ETH_HLEN is then at the
  * immediate ETH_HLEN. Every move is undone before the function returns; the
  * verifier voids all packet pointers at each call, so the cursor's are
- * reloaded and the L4 header is no longer taken in place.
+ * reloaded and no other packet pointer is held across one.
  */
 
 /* ctx->data or ctx->data_end, loaded at its immediate offset: the compiler
@@ -101,7 +100,6 @@ static __always_inline void reload(struct hdr_cursor *nh)
 {
 	nh->data = xdp_field(nh->ctx, data);
 	nh->data_end = xdp_field(nh->ctx, data_end);
-	nh->l4_inplace = 0;
 }
 
 /* size bytes at offset off copied into buf: 0, or -1 when the frame is shorter */
@@ -111,6 +109,9 @@ static __always_inline int load_moved(struct hdr_cursor *nh, __u32 off, void *bu
 	int d = off - ETH_HLEN, err = -1;
 	void *p;
 
+	/* written on every path: 6.1 walks the copy speculatively where the
+	 * move failed, and refuses to read stack nothing wrote */
+	__builtin_memset(buf, 0, size);
 	if (off >= ETH_HLEN && off <= 0xffff && !bpf_xdp_adjust_head(ctx, d)) {
 		p = xdp_field(ctx, data);
 		if (p + ETH_HLEN + size <= xdp_field(ctx, data_end)) {
@@ -156,31 +157,45 @@ static __always_inline __u32 frame_len_moved(struct xdp_md *ctx, __u32 g)
 	return m + ETH_HLEN;
 }
 
-/* size bytes at offset off, copied into buf (or, in the program for older
- * kernels, moved to: load_moved); NULL when the frame is shorter. */
-static __always_inline void *hdr_at(struct hdr_cursor *nh, __u32 off, __u32 size, void *buf)
+/* size bytes at offset off copied into buf (in the program for older
+ * kernels, by moves: load_moved): 0, or non-zero when the frame is shorter */
+static __always_inline int load_at(struct hdr_cursor *nh, __u32 off, void *buf, __u32 size)
 {
-	int err = nh->copy ? bpf_xdp_load_bytes(nh->ctx, off, buf, size) :
-			     load_moved(nh, off, buf, size);
-
-	return err ? NULL : buf;
+	return nh->copy ? bpf_xdp_load_bytes(nh->ctx, off, buf, size) : load_moved(nh, off, buf, size);
 }
 
-/* The L4 header at nh->off: in place when the IP layer found it at an
- * immediate offset (inplace; a flag, as packet pointers cannot be compared
- * with NULL without CAP_PERFMON) and it is in the linear part, else copied.
- * NULL when the IP packet or the frame ends first. */
-static __always_inline void *l4_hdr(struct hdr_cursor *nh, void *inplace, __u32 size, void *buf)
+/* *hdr: the L4 header at nh->off, in place where that is one of the offsets
+ * it has without IP options or extension headers (Ethernet, 0-2 VLAN tags,
+ * IPv4 or IPv6: each an immediate; a variable offset, or a pointer kept from
+ * the IP layer, the verifier refuses without CAP_PERFMON, the latter once a
+ * move has voided it) and in the linear part, else copied into buf. 0, or
+ * non-zero when the IP packet or the frame ends first (a status, not a NULL
+ * pointer: packet pointers are not compared with NULL without CAP_PERFMON). */
+#define L4_AT(o)							\
+	case o:								\
+		p = nh->data + o;					\
+		barrier_var(p);	/* else merged: a register add */	\
+		if (p + sizeof(struct tcphdr) <= nh->data_end) {	\
+			*hdr = p;					\
+			return 0;					\
+		}							\
+		break;
+static __always_inline int l4_hdr(struct hdr_cursor *nh, __u32 size, void *buf, void **hdr)
 {
+	void *p;
+
 	if (nh->off + size > nh->ip_end)
-		return NULL;
-	/* one immediate for TCP and UDP, else the compiler merges the two into
-	 * a register add, refused without CAP_PERFMON; a UDP header with fewer
-	 * than 12 bytes after it in the linear part is copied instead */
-	if (nh->l4_inplace && inplace + sizeof(struct tcphdr) <= nh->data_end)
-		return inplace;
-	return hdr_at(nh, nh->off, size, buf);
+		return -1;
+	/* the TCP header's size for UDP too (one immediate each): a UDP
+	 * header with fewer than 12 bytes after it is copied instead */
+	switch (nh->off) {
+	L4_AT(34) L4_AT(38) L4_AT(42)	/* IPv4 */
+	L4_AT(54) L4_AT(58) L4_AT(62)	/* IPv6 */
+	}
+	*hdr = buf;
+	return load_at(nh, nh->off, buf, size);
 }
+#undef L4_AT
 
 /* Ethernet and up to PS_MAX_VLANS tags; *proto gets the inner ethertype,
  * *l3 the IP header in place (fixed offsets only: 14, 18 or 22). */
@@ -248,11 +263,11 @@ static __always_inline __u32 ip_end_hint(struct hdr_cursor *nh)
 }
 
 /* IPv4: IHL ≥ 5, header fits, tot_len within the frame; *l4 gets the
- * protocol, *inplace where the L4 header is when there are no options. Later
+ * protocol. Later
  * fragments carry no ports and end the parse. */
 static __always_inline enum ps_reason
 parse_ipv4(struct hdr_cursor *nh, struct iphdr *iph, struct pkt_info *pi, __u8 *l4,
-	   void **inplace, int *frag_first)
+	   int *frag_first)
 {
 	__u32 hlen, tot_len;
 	__u16 frag;
@@ -278,8 +293,6 @@ parse_ipv4(struct hdr_cursor *nh, struct iphdr *iph, struct pkt_info *pi, __u8 *
 	pi->proto = iph->protocol;
 	nh->ip_end = nh->l3_off + tot_len;
 	nh->off = nh->l3_off + hlen;
-	*inplace = iph + 1;
-	nh->l4_inplace = hlen == sizeof(*iph);
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & IP_OFFSET)
@@ -307,17 +320,15 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 	case NEXTHDR_ROUTING:
 	case NEXTHDR_DEST:
 	case NEXTHDR_AUTH:
-		nh->l4_inplace = 0;
-		oh = nh->off + sizeof(*oh) > nh->ip_end ? NULL : hdr_at(nh, nh->off, sizeof(*oh), &b);
-		if (!oh)
+		oh = &b.oh;
+		if (nh->off + sizeof(*oh) > nh->ip_end || load_at(nh, nh->off, oh, sizeof(*oh)))
 			return PS_R_TRUNC_EXTHDR;
 		len = *nexthdr == NEXTHDR_AUTH ? (oh->hdrlen + 2) * 4 : (oh->hdrlen + 1) * 8;
 		*nexthdr = oh->nexthdr;
 		break;
 	case NEXTHDR_FRAGMENT:
-		nh->l4_inplace = 0;
-		fh = nh->off + sizeof(*fh) > nh->ip_end ? NULL : hdr_at(nh, nh->off, sizeof(*fh), &b);
-		if (!fh)
+		fh = &b.fh;
+		if (nh->off + sizeof(*fh) > nh->ip_end || load_at(nh, nh->off, fh, sizeof(*fh)))
 			return PS_R_TRUNC_EXTHDR;
 		if (bpf_ntohs(fh->frag_off) & ~7)
 			return PS_R_IPV6_FRAG_LATER;
@@ -334,12 +345,11 @@ parse_ipv6_exthdr(struct hdr_cursor *nh, __u8 *nexthdr, int *done)
 	return PS_R_PARSED_OK;
 }
 
-/* IPv6 and a bounded walk over its extension headers; *inplace gets where
- * the L4 header is when there are none. *frag_first is set when a first fragment
- * (offset 0) was passed on the way. */
+/* IPv6 and a bounded walk over its extension headers. *frag_first is set
+ * when a first fragment (offset 0) was passed on the way. */
 static __always_inline enum ps_reason
 parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u8 *l4,
-	   void **inplace, int *frag_first)
+	   int *frag_first)
 {
 	enum ps_reason r;
 	__u16 plen;
@@ -367,8 +377,6 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 	nh->ip_end = plen ? nh->off + plen : nh->wire_len;
 
 	next = ip6h->nexthdr;
-	*inplace = ip6h + 1;	/* unless an extension header comes first */
-	nh->l4_inplace = 1;
 	/* unrolled: no loop counter to spill (6.1 refuses a 4-byte spill over
 	 * an earlier one without CAP_PERFMON; see put_words) */
 #pragma unroll
@@ -395,12 +403,12 @@ parse_ipv6(struct hdr_cursor *nh, struct ipv6hdr *ip6h, struct pkt_info *pi, __u
 }
 
 static __always_inline enum ps_reason
-parse_tcp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
+parse_tcp(struct hdr_cursor *nh, struct pkt_info *pi)
 {
-	struct tcphdr b, *th = l4_hdr(nh, inplace, sizeof(b), &b);
+	struct tcphdr b, *th;
 	__u32 hlen;
 
-	if (!th)
+	if (l4_hdr(nh, sizeof(b), &b, (void **)&th))
 		return PS_R_TRUNC_TCP;
 	hlen = th->doff * 4;
 	if (hlen < sizeof(*th))
@@ -414,11 +422,11 @@ parse_tcp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
 }
 
 static __always_inline enum ps_reason
-parse_udp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
+parse_udp(struct hdr_cursor *nh, struct pkt_info *pi)
 {
-	struct udphdr b, *uh = l4_hdr(nh, inplace, sizeof(b), &b);
+	struct udphdr b, *uh;
 
-	if (!uh)
+	if (l4_hdr(nh, sizeof(b), &b, (void **)&uh))
 		return PS_R_TRUNC_UDP;
 	pi->sport = bpf_ntohs(uh->source);
 	pi->dport = bpf_ntohs(uh->dest);
@@ -427,13 +435,13 @@ parse_udp(struct hdr_cursor *nh, struct pkt_info *pi, void *inplace)
 
 /* Ports or the class of what carries none. */
 static __always_inline enum ps_reason
-parse_l4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 l4, void *inplace)
+parse_l4(struct hdr_cursor *nh, struct pkt_info *pi, __u8 l4)
 {
 	switch (l4) {
 	case IPPROTO_TCP:
-		return parse_tcp(nh, pi, inplace);
+		return parse_tcp(nh, pi);
 	case IPPROTO_UDP:
-		return parse_udp(nh, pi, inplace);
+		return parse_udp(nh, pi);
 	case IPPROTO_ICMP:
 		return PS_R_ICMP;
 	case NEXTHDR_ICMP:
@@ -458,7 +466,7 @@ static __always_inline void key_tail(struct pkt_info *pi)
 static __always_inline enum ps_reason
 parse_packet(struct hdr_cursor *nh, struct pkt_info *pi, enum ps_reason *event)
 {
-	void *l3 = NULL, *inplace = NULL;
+	void *l3 = NULL;
 	enum ps_reason r;
 	__u16 proto = 0;
 	__u8 l4 = 0;
@@ -470,16 +478,16 @@ parse_packet(struct hdr_cursor *nh, struct pkt_info *pi, enum ps_reason *event)
 		return r;
 
 	if (proto == ETH_P_IP)
-		r = parse_ipv4(nh, l3, pi, &l4, &inplace, &frag_first);
+		r = parse_ipv4(nh, l3, pi, &l4, &frag_first);
 	else if (proto == ETH_P_IPV6)
-		r = parse_ipv6(nh, l3, pi, &l4, &inplace, &frag_first);
+		r = parse_ipv6(nh, l3, pi, &l4, &frag_first);
 	else
 		return proto == ETH_P_ARP ? PS_R_ARP : PS_R_NON_IP;
 	if (r != PS_R_PARSED_OK)
 		return r;
 	if (frag_first)
 		*event = proto == ETH_P_IP ? PS_R_IPV4_FRAG_FIRST : PS_R_IPV6_FRAG_FIRST;
-	r = parse_l4(nh, pi, l4, inplace);
+	r = parse_l4(nh, pi, l4);
 	key_tail(pi);
 	return r;
 }

@@ -174,8 +174,8 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
  * verifier explore a speculative path too (its Spectre hardening without
  * CAP_PERFMON), and 64 members exceed its budget. For older kernels the
  * same steps run in a loop, in a second program (steer_loops) the loader
- * picks instead; with CAP_BPF + CAP_NET_ADMIN too (its rounds' index comes
- * back from a map value, as unknown to the verifier as bpf_loop's).
+ * picks instead; with CAP_BPF + CAP_NET_ADMIN too (each round is a global
+ * function: walk_round).
  *
  * The walk's state: for bpf_loop a stack object of 8-byte fields (6.1, without
  * CAP_PERFMON, refuses 4-byte stores into a stack slot that holds a spilled
@@ -190,7 +190,6 @@ struct walk {
 	__u64 start;		/* least-conn: where the round starts */
 	__u64 best;		/* position in live[] */
 	__s64 best_score;
-	__u64 i;		/* the loop's round (steer_loops) */
 };
 
 struct {
@@ -199,37 +198,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct walk);
 } walks SEC(".maps");
-
-/* step(i, walk) for i in 0..PS_MAX_MEMBERS until it returns 1; *w holds the
- * walk's start and gets its result. The step gets the stack object (bpf_loop's
- * ctx) or the map value (the loop): a pointer it never compares with NULL,
- * which the verifier refuses without CAP_PERFMON. */
-static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *), bool loops)
-{
-	struct walk *mw;
-	__u64 kb;
-	__u32 i;
-
-	if (!loops) {
-		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
-		return 0;
-	}
-	mw = bpf_map_lookup_elem(&walks, key32(&kb, 0));
-	if (!mw)
-		return -1;
-	*mw = *w;
-	/* the step gets i back from the map value: unknown to the verifier,
-	 * as bpf_loop's index is. A known constant per round would give each
-	 * round's index into the config its own bound, which the verifier
-	 * refuses without CAP_PERFMON ("different ... scalars"). */
-	for (i = 0; i < PS_MAX_MEMBERS; i++) {
-		*(volatile __u64 *)&mw->i = i;
-		if (step(*(volatile __u64 *)&mw->i, mw))
-			break;
-	}
-	w->best = mw->best;
-	return 0;
-}
 
 /* Rendezvous hashing: every client address ranks the live slots by
  * mix(client, slot id) and takes the first. A slot that leaves moves only the
@@ -251,18 +219,6 @@ static __noinline long affinity_step(__u64 i, void *arg)
 		w->best_score = score;
 	}
 	return 0;
-}
-
-static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *k, bool loops)
-{
-	struct walk w = {
-		.cur = cur,
-		.h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^
-			   ((__u64)k->addr[2] << 32 | k->addr[3])),
-	};
-
-	walk_live(&w, affinity_step, loops);
-	return w.best;
 }
 
 /* The live slot with the fewest established connections; ties go round. */
@@ -289,11 +245,71 @@ static __noinline long least_step(__u64 i, void *arg)
 	return 0;
 }
 
+enum walk_kind { WALK_AFFINITY, WALK_LEAST };
+
+/* steer_loops' round i of a walk: a global function (5.6+), so the verifier
+ * checks it once, for any i, and the loop around it is a call and a test.
+ * Inlined, each of the 64 rounds would be walked with its own constant i:
+ * without CAP_PERFMON 6.18 refuses the config index bounded differently in
+ * each ("different ... scalars") and 6.1 runs out of room for the
+ * speculative paths of every round ("8193 jumps is too complex"). */
+__noinline int walk_round(__u64 i, __u64 kind)
+{
+	struct walk *mw;
+	__u64 kb;
+
+	mw = bpf_map_lookup_elem(&walks, key32(&kb, 0));
+	if (!mw)
+		return 1;
+	return kind == WALK_AFFINITY ? affinity_step(i, mw) : least_step(i, mw);
+}
+
+/* step(i, walk) for i in 0..PS_MAX_MEMBERS until it returns 1; *w holds the
+ * walk's start and gets its result. The step gets the stack object (bpf_loop's
+ * ctx) or the map value (the loop): a pointer it never compares with NULL,
+ * which the verifier refuses without CAP_PERFMON. */
+static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *),
+				     enum walk_kind kind, bool loops)
+{
+	struct walk *mw;
+	__u64 kb;
+	__u32 i;
+
+	if (!loops) {
+		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
+		return 0;
+	}
+	mw = bpf_map_lookup_elem(&walks, key32(&kb, 0));
+	if (!mw)
+		return -1;
+	*mw = *w;
+	/* unrolled: no counter for the verifier to follow past the end on a
+	 * speculative path */
+#pragma unroll
+	for (i = 0; i < PS_MAX_MEMBERS; i++)
+		if (walk_round(i, kind))
+			break;
+	w->best = mw->best;
+	return 0;
+}
+
+static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *k, bool loops)
+{
+	struct walk w = {
+		.cur = cur,
+		.h = mix32(((__u64)k->addr[0] << 32 | k->addr[1]) ^
+			   ((__u64)k->addr[2] << 32 | k->addr[3])),
+	};
+
+	walk_live(&w, affinity_step, WALK_AFFINITY, loops);
+	return w.best;
+}
+
 static __always_inline __u32 pick_least(__u32 cur, __u32 nlive, bool loops)
 {
 	struct walk w = { .cur = cur, .start = next_rr() % nlive };
 
-	walk_live(&w, least_step, loops);
+	walk_live(&w, least_step, WALK_LEAST, loops);
 	return w.best;
 }
 
