@@ -8,6 +8,7 @@
 
 #define ETH_ALEN	6
 #define ETH_HLEN	14
+#define ETH_ZLEN	60	/* a minimum frame, FCS excluded */
 #define ETH_P_IP	0x0800
 #define ETH_P_ARP	0x0806
 #define ETH_P_8021Q	0x8100

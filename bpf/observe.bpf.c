@@ -145,14 +145,14 @@ static __always_inline void count_flow(const struct pkt_info *pi, __u64 len)
 }
 
 /* Replay gives test_run 4 bytes of metadata before the frame: the length
- * the capture says the frame had on the wire (never less than what is here). */
-static __always_inline __u32 meta_wire_len(struct xdp_md *ctx, __u32 len)
+ * the capture says the frame had on the wire (0: none given). */
+static __always_inline __u32 meta_wire_len(struct xdp_md *ctx)
 {
 	__u32 *w = (void *)(long)ctx->data_meta;
 
 	if ((void *)(w + 1) > (void *)(long)ctx->data)
-		return len;
-	return *w > len ? *w : len;
+		return 0;
+	return *w;
 }
 
 /* copy: a constant per program (see parse.bpf.h). The frame's length is
@@ -167,15 +167,29 @@ static __always_inline int observe_frame(struct xdp_md *ctx, bool copy)
 	};
 	struct pkt_info pi = {};
 	enum ps_reason r, event;
-	__u64 len;
+	__u64 len, wire = 0;
 
+	if (replay_meta) {
+		wire = meta_wire_len(ctx);
+		/* read, it goes: each move would carry it over the frame */
+		if (!copy)
+			bpf_xdp_adjust_meta(ctx, sizeof(__u32));
+	}
 	reload(&nh);
 	len = copy ? bpf_xdp_get_buff_len(ctx) : frame_len_moved(ctx, ip_end_hint(&nh));
 	if (!copy)
 		reload(&nh);
 	nh.frame_len = nh.wire_len = len;
-	if (replay_meta)
-		nh.wire_len = len = meta_wire_len(ctx, len);
+	if (replay_meta) {
+		/* the larger (never less than what is here), without a
+		 * branch: the verifier walks this speculatively, wire 0, and
+		 * deciding a comparison there it would track len exactly
+		 * from then on (E2BIG) */
+		__s64 d = (__s64)wire - (__s64)len;
+
+		barrier_var(d);	/* else the compiler makes it a branch again */
+		nh.wire_len = len = wire - (d & (d >> 63));
+	}
 	r = parse_packet(&nh, &pi, &event);
 	if (event != PS_R_MAX)
 		count_reason(event);

@@ -127,26 +127,38 @@ static __always_inline int load_moved(struct hdr_cursor *nh, __u32 off, void *bu
 	return err;
 }
 
+/* 1 when the frame has exactly n (>= ETH_HLEN) bytes: a move to
+ * n - ETH_HLEN succeeds and one byte further fails. Moved back. */
+static __always_inline int frame_is(struct xdp_md *ctx, __u32 n)
+{
+	int more;
+
+	if (bpf_xdp_adjust_head(ctx, n - ETH_HLEN))
+		return 0;
+	more = !bpf_xdp_adjust_head(ctx, 1);
+	bpf_xdp_adjust_head(ctx, -(int)(n - ETH_HLEN + more));
+	return !more;
+}
+
 /* The frame's length by moves, given where its IP header says the packet
- * ends, g (0: no IP header, and no length is needed, the parse ends before).
- * A move to g - ETH_HLEN succeeds and one byte further fails: g. Else (a
- * frame shorter than it says, a link-layer trailer, an IP length of 0) the
- * longest move that succeeds, a bit at a time: 18 moves, added up without a
- * branch (a branch each would give the verifier 2^18 paths to walk, with the
- * length a constant on each). */
+ * ends, g (0: no IP header, and no length is needed, the parse ends before):
+ * g, or the 60 bytes of a minimum frame padded on the wire (3 moves each).
+ * Else (a frame shorter than it says, a longer link-layer trailer, an IP
+ * length of 0) the longest move that succeeds, a bit at a time, up to
+ * 256 KiB (a linear frame before 5.18 is at most 64 KiB): 19 moves, added up
+ * without a branch (a branch each would give the verifier 2^18 paths to
+ * walk, with the length a constant on each). */
 static __always_inline __u32 frame_len_moved(struct xdp_md *ctx, __u32 g)
 {
 	__u64 m = 0, refused;
-	int b, more;
+	int b;
 
 	if (g < ETH_HLEN)
 		return 0;
-	if (!bpf_xdp_adjust_head(ctx, g - ETH_HLEN)) {
-		more = !bpf_xdp_adjust_head(ctx, 1);
-		bpf_xdp_adjust_head(ctx, -(int)(g - ETH_HLEN + more));
-		if (!more)
-			return g;
-	}
+	if (frame_is(ctx, g))
+		return g;
+	if (g < ETH_ZLEN && frame_is(ctx, ETH_ZLEN))
+		return ETH_ZLEN;
 #pragma unroll
 	for (b = 17; b >= 0; b--) {
 		refused = (__u64)bpf_xdp_adjust_head(ctx, 1 << b) >> 63;

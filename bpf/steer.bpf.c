@@ -179,10 +179,9 @@ static __always_inline int peer_of(struct sk_reuseport_md *md, struct ps_conn_ke
  *
  * The walk's state: for bpf_loop a stack object of 8-byte fields (6.1, without
  * CAP_PERFMON, refuses 4-byte stores into a stack slot that holds a spilled
- * value); for the loop, a per-CPU map value, as stack fields the loop's states
- * never prune (steer_loops passed the verifier's million instructions): a map
- * value holds no spills and no known constants. The program runs in softirq,
- * one at a time per CPU.
+ * value); for the loop, a per-CPU map value, which its global rounds
+ * (walk_round) look up themselves. The program runs in softirq, one at a
+ * time per CPU.
  */
 struct walk {
 	__u64 cur;		/* the config in use (its index in cfg) */
@@ -264,19 +263,18 @@ __noinline int walk_round(__u64 i, __u64 kind)
 	return kind == WALK_AFFINITY ? affinity_step(i, mw) : least_step(i, mw);
 }
 
-/* step(i, walk) for i in 0..PS_MAX_MEMBERS until it returns 1; *w holds the
- * walk's start and gets its result. The step gets the stack object (bpf_loop's
+/* The kind's step(i, walk) for i in 0..PS_MAX_MEMBERS until it returns 1; *w
+ * holds the walk's start and gets its result. The step gets the stack object (bpf_loop's
  * ctx) or the map value (the loop): a pointer it never compares with NULL,
  * which the verifier refuses without CAP_PERFMON. */
-static __always_inline int walk_live(struct walk *w, long (*step)(__u64, void *),
-				     enum walk_kind kind, bool loops)
+static __always_inline int walk_live(struct walk *w, enum walk_kind kind, bool loops)
 {
 	struct walk *mw;
 	__u64 kb;
 	__u32 i;
 
 	if (!loops) {
-		bpf_loop(PS_MAX_MEMBERS, step, w, 0);
+		bpf_loop(PS_MAX_MEMBERS, kind == WALK_AFFINITY ? affinity_step : least_step, w, 0);
 		return 0;
 	}
 	mw = bpf_map_lookup_elem(&walks, key32(&kb, 0));
@@ -301,7 +299,7 @@ static __always_inline __u32 pick_affinity(__u32 cur, const struct ps_conn_key *
 			   ((__u64)k->addr[2] << 32 | k->addr[3])),
 	};
 
-	walk_live(&w, affinity_step, WALK_AFFINITY, loops);
+	walk_live(&w, WALK_AFFINITY, loops);
 	return w.best;
 }
 
@@ -309,7 +307,7 @@ static __always_inline __u32 pick_least(__u32 cur, __u32 nlive, bool loops)
 {
 	struct walk w = { .cur = cur, .start = next_rr() % nlive };
 
-	walk_live(&w, least_step, WALK_LEAST, loops);
+	walk_live(&w, WALK_LEAST, loops);
 	return w.best;
 }
 

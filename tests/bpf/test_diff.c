@@ -202,7 +202,8 @@ static void test_differential(void **state)
 	differential(packets(1000000), 0, 0);
 }
 
-/* the program older kernels get (in-place reads): same answers */
+/* the program older kernels get (headers past fixed offsets, and the
+ * frame's length, reached by moving the frame's start): same answers */
 static void test_differential_inplace(void **state)
 {
 	(void)state;
@@ -217,12 +218,20 @@ static void test_differential_replay(void **state)
 	differential(packets(1000000) / 5, 0, 1);
 }
 
+/* both: replay's metadata must not ride over the frame with the moves */
+static void test_differential_inplace_replay(void **state)
+{
+	(void)state;
+	differential(packets(1000000) / 5, 1, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_differential_inplace),
 		cmocka_unit_test(test_differential_replay),
+		cmocka_unit_test(test_differential_inplace_replay),
 	};
 
 	if (!harness_can_run()) {

@@ -365,7 +365,7 @@ static void test_table(void **state)
 	print_message("  %zu cases\n", i);
 }
 
-/* The program older kernels get (headers read in place): the same table. */
+/* The program older kernels get (bpf_xdp_adjust_head moves): the same table. */
 static void test_table_inplace(void **state)
 {
 	struct observer_opts oo = { .inplace = 1 };

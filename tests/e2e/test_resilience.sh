@@ -163,8 +163,8 @@ t_sigkill_under_load() {
 	# the rates are a benchmark's question (make bench: steer_bench.sh);
 	# here: ~2,000/s on 2 cores, less under emulation (qemu TCG)
 	echo "  rates: $((k_ok / 12))/s with portscope, $((d_ok / 12))/s kernel default"
-	check "the 16 clients connected through all 10 SIGKILLs (at least 1/s each: $k_ok in 12 s)" \
-		[ "$k_ok" -ge $((16 * 12)) ]
+	check "each of the 16 clients connected through all 10 SIGKILLs (at least 1/s: 12 in 12 s)" \
+		awk '$2 < 12 {low = 1} END {exit low || NR != 16}' "$DIR"/kp.c.*
 	# Queued and half-open connections migrate; the one a worker has accepted
 	# and not yet answered when it dies is its own (no kernel can move it): a
 	# worker handles one at a time, so at most one per SIGKILL.

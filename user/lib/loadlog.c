@@ -39,16 +39,22 @@ static void keep(const char *s, size_t len)
  * what tells, so the message is formatted whole, whatever its size */
 static int hold(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
+	char line[4096], *s;
 	va_list aq;
-	char *s;
 	int n;
 
 	(void)lvl;
 	va_copy(aq, ap);
 	n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
-	if (n <= 0 || !(s = malloc((size_t)n + 1)))
+	if (n <= 0)
 		return n;
+	s = malloc((size_t)n + 1);
+	if (!s) {	/* at least its start (a refusal unnamed, but not lost) */
+		vsnprintf(line, sizeof(line), fmt, ap);
+		keep(line, strlen(line));
+		return n;
+	}
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	keep(s, (size_t)n);
 	free(s);

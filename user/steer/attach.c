@@ -41,9 +41,9 @@ struct loaded {
 };
 
 /*
- * The program is 'steer' (bpf_loop, 5.17+: verifies with CAP_BPF alone) or
- * 'steer_loops' (older kernels; PS_STEER_PROG=steer_loops forces it for
- * tests); least-conn's tracker is loaded when CAP_PERFMON allows tracing.
+ * The program is 'steer' (bpf_loop, 5.17+) or 'steer_loops' (older
+ * kernels; PS_STEER_PROG=steer_loops forces it for tests), both verified with
+ * CAP_BPF + CAP_NET_ADMIN; least-conn's tracker is loaded when CAP_PERFMON allows tracing.
  */
 static int load_program(struct loaded *ld, const struct group *g, const struct steer_req *r)
 {
