@@ -58,7 +58,7 @@ endif
 # `dpkg -s`.
 DEPS_BUILD := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmnl-dev \
 	      libmicrohttpd-dev libncurses-dev make gcc pkg-config
-DEPS_DEMO  := iproute2
+DEPS_DEMO  := iproute2 kmod
 DEPS_TEST  := libcmocka-dev tshark tcpdump iproute2 curl socat python3 \
 	      nginx-light|nginx-core|nginx-full|nginx-extras util-linux prometheus tmux \
 	      nftables wrk strace valgrind libcap2-bin libclang-rt-dev procps man-db kmod \

@@ -233,7 +233,7 @@ lab_down() {
 # pair_down S C: C emptied and deleted, S as lab_down.
 pair_up() {
 	ip netns add "$1" && ip netns add "$2"
-	ip link add vs netns "$1" type veth peer name vc netns "$2"
+	ip -n "$1" link add vs type veth peer name vc netns "$2"
 	ip -n "$1" link set lo up
 	ip -n "$2" link set lo up
 }

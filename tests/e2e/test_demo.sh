@@ -30,6 +30,7 @@ t_full_run() {
 	"$PS" demo --no-tui --duration 20 >"$DIR/run1" 2>&1
 	st=$?
 	sed -n '/^portscope demo:/,$p' "$DIR/run1"
+	[ "$st" -eq 0 ] || tail -5 "$DIR/run1"
 	check "demo exits 0" test "$st" -eq 0
 	check "observer attached natively to the server's veth" grep -q 'observer on eth0 (native)' "$DIR/run1"
 	check "timeline: weighted, drain, stop and join" bash -c \

@@ -49,7 +49,9 @@ CGPATH=("$CG/docker/$ID1"
 container() {
 	local n=$1 ns=${C[$1]}
 	ip netns add "$ns" && ip -n "$ns" link set lo up
-	ip link add eth0 netns "$ns" type veth peer name vc$n netns "$H"
+	# made from inside: before 6.x (Debian 12's 6.1) a name is checked in
+	# the caller's namespace too, where the host may have its own eth0
+	ip -n "$ns" link add eth0 type veth peer name vc$n netns "$H"
 	ip -n "$H" link set vc$n master br0 && ip -n "$H" link set vc$n up
 	ip -n "$ns" addr add "$2"/24 dev eth0 && ip -n "$ns" link set eth0 up
 }
@@ -73,7 +75,7 @@ setup() {
 	ip -n "$H" link add br0 type bridge && ip -n "$H" link set br0 up
 	ip -n "$H" addr add 10.79.0.1/24 dev br0
 	ip netns add "$CL" && ip -n "$CL" link set lo up
-	ip link add eth0 netns "$CL" type veth peer name up0 netns "$H"
+	ip -n "$CL" link add eth0 type veth peer name up0 netns "$H"
 	ip -n "$H" link set up0 master br0 && ip -n "$H" link set up0 up
 	ip -n "$CL" addr add 10.79.0.100/24 dev eth0 && ip -n "$CL" link set eth0 up
 	for n in 0 1 2; do

@@ -67,10 +67,11 @@ setup() {
 	ip netns add "$H" && ip -n "$H" link set lo up
 	ip -n "$H" link add br0 type bridge && ip -n "$H" link set br0 up
 	ip netns add "$CL" && ip -n "$CL" link set lo up
-	ip link add eth0 netns "$CL" type veth peer name up0 netns "$H"
+	# made from inside (6.1 checks the name in the caller's namespace too)
+	ip -n "$CL" link add eth0 type veth peer name up0 netns "$H"
 	ip -n "$H" link set up0 master br0 && ip -n "$H" link set up0 up
 	ip -n "$CL" addr add 10.80.0.100/24 dev eth0 && ip -n "$CL" link set eth0 up
-	ip link add eth0 netns "$CPID" type veth peer name vd0 netns "$H"
+	nsenter --net="$SANDBOX" ip link add eth0 type veth peer name vd0 netns "$H"
 	ip -n "$H" link set vd0 master br0 && ip -n "$H" link set vd0 up
 	nsenter --net="$SANDBOX" ip addr add 10.80.0.10/24 dev eth0
 	nsenter --net="$SANDBOX" ip link set eth0 up

@@ -129,7 +129,9 @@ static int lab_up(void)
 	err = err ?: IP("-n", "ps-demo-sw", "link", "add", "br0", "type", "bridge");
 	err = err ?: IP("-n", "ps-demo-sw", "link", "set", "br0", "up");
 	for (i = 0; i < 3 && !err; i++) {
-		err = IP("link", "add", "eth0", "netns", hosts[i].ns, "type", "veth", "peer", "name",
+		/* made from inside: 6.1 checks the name in the caller's
+		 * namespace too, where the host may have its own eth0 */
+		err = IP("-n", hosts[i].ns, "link", "add", "eth0", "type", "veth", "peer", "name",
 			 hosts[i].peer, "netns", "ps-demo-sw");
 		err = err ?: IP("-n", "ps-demo-sw", "link", "set", hosts[i].peer, "master", "br0", "up");
 		for (k = 0; k < 2 && hosts[i].addr[k] && !err; k++)
