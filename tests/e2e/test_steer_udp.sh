@@ -37,6 +37,11 @@ teardown() {
 }
 
 run() { ip netns exec "$NS" "$@"; }
+# the namespace's UDP datagrams dropped by full socket buffers so far
+rcvbuf_drops() {
+	run awk '/^Udp:/ && !n++ {for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; next}
+		/^Udp:/ {print $c}' /proc/net/snmp
+}
 ps_() { nsenter --net=/run/netns/"$NS" "$PS" "$@"; }
 
 # workers NAME ARGS…: udpworkers in the namespace; "PID [ID]" lines in
@@ -169,9 +174,9 @@ PY
 # ~1.5 s each, renewed for 9 s); at 2 s worker 1 is drained (portscope
 # modes), a replacement starts and joins; the drained worker is stopped once
 # portscope shows 0 flows on it (kernel default: 3 s later). Prints the
-# clients' line and "waited S".
+# clients' line, "waited S" and "drops D" (full socket buffers meanwhile).
 restart_run() {
-	local name=$1 mode=$2 port=$((19910 + RANDOM % 80)) w0 t waited=-1
+	local name=$1 mode=$2 port=$((19910 + RANDOM % 80)) w0 t waited=-1 drops
 	workers "$name" -p "$port" -a 127.0.0.1 -w 3
 	w0=$(pids "$name" | head -1)
 	case $mode in
@@ -182,6 +187,7 @@ restart_run() {
 		ps_ steer "$port" --proto udp --watch --interval 0.1 >"$DIR/$name.watch" 2>&1 &
 		echo $! >"$DIR/$name.watchpid"
 	fi
+	drops=$(rcvbuf_drops)
 	run "$CLI" sessions -a 127.0.0.1 -p "$port" -c 200 -i 10 -l 1500 -t 9 >"$DIR/$name.client" &
 	local cpid=$!
 	sleep 2
@@ -199,10 +205,11 @@ restart_run() {
 	[ "$mode" != kernel ] && status "$port" >"$DIR/$name.prekill" 2>/dev/null
 	kill -TERM "$w0"
 	wait "$cpid"
+	drops=$(($(rcvbuf_drops) - drops))
 	status "$port" >"$DIR/$name.status" 2>/dev/null
 	[ -f "$DIR/$name.watchpid" ] && kill "$(cat "$DIR/$name.watchpid")" 2>/dev/null
 	stop_workers "$name"
-	echo "$(cat "$DIR/$name.client") waited $waited"
+	echo "$(cat "$DIR/$name.client") waited $waited drops $drops"
 }
 
 t_graceful_restart() {
@@ -222,8 +229,10 @@ PY
 	echo "  kernel default:            $k"
 	echo "  per-datagram round-robin:  $d"
 	set -- $f
-	check "flows: 0 of $2 sessions answered by another worker, 0 of $6 datagrams lost; the drained worker held 0 flows after ${12} s" \
-		test "$4" -eq 0 -a "${10}" -eq 0 -a "${12}" != -1 -a "$2" -ge 1000
+	# a datagram lost to a full socket buffer (a slow machine: qemu TCG)
+	# is the kernel's, not steering's: every loss must be one of those
+	check "flows: 0 of $2 sessions answered by another worker; ${10} of $6 datagrams lost, all ${14} to full socket buffers; the drained worker held 0 flows after ${12} s" \
+		test "$4" -eq 0 -a "${10}" -le "${14}" -a "${12}" != -1 -a "$2" -ge 1000
 	check "--watch said the drained worker was safe to stop" grep -q '0 flows left, safe to stop' "$DIR/rf.watch"
 	check "flows: the drained worker was stopped with 0 flows: none placed afresh for a closed member" python3 -c "
 import json; r = json.load(open('$DIR/rf.status'))['reasons']
