@@ -92,7 +92,9 @@ PY
 flows_case() {
 	local name=$1 bind=$2 caddr=$3 c=$4 n=$5 want=$6 port
 	shift 6
-	port=$((19500 + RANDOM % 400))
+	# each case its own port: an earlier case's group, its pins not yet
+	# gone, must not match this one's status (two random ports could)
+	port=$((19500 + $(cksum <<<"$name" | cut -d' ' -f1) % 400))
 	workers "$name" -p "$port" -a "$bind" -w 3
 	check "$name: steer $*" ps_ steer "$port" --proto udp "$@" >/dev/null
 	run "$CLI" flows -a "$caddr" -p "$port" -c "$c" -n "$n" >"$DIR/$name.client"
@@ -176,7 +178,7 @@ PY
 # portscope shows 0 flows on it (kernel default: 3 s later). Prints the
 # clients' line, "waited S" and "drops D" (full socket buffers meanwhile).
 restart_run() {
-	local name=$1 mode=$2 port=$((19910 + RANDOM % 80)) w0 t waited=-1 drops
+	local name=$1 mode=$2 port=$((19910 + $(cksum <<<"$name" | cut -d' ' -f1) % 80)) w0 t waited=-1 drops
 	workers "$name" -p "$port" -a 127.0.0.1 -w 3
 	w0=$(pids "$name" | head -1)
 	case $mode in
