@@ -181,10 +181,12 @@ restart_run() {
 	local name=$1 mode=$2 port=$((19910 + $(cksum <<<"$name" | cut -d' ' -f1) % 80)) w0 t waited=-1 drops
 	workers "$name" -p "$port" -a 127.0.0.1 -w 3
 	w0=$(pids "$name" | head -1)
+	# what steer said, and its status (the check names a steer that failed)
 	case $mode in
-	flows) ps_ steer "$port" --proto udp --policy round-robin --udp-idle 1 >/dev/null ;;
-	datagram) ps_ steer "$port" --proto udp --policy round-robin --udp-flows off >/dev/null ;;
-	esac
+	flows) ps_ steer "$port" --proto udp --policy round-robin --udp-idle 1 ;;
+	datagram) ps_ steer "$port" --proto udp --policy round-robin --udp-flows off ;;
+	esac >"$DIR/$name.steer" 2>&1
+	echo "exit $?" >>"$DIR/$name.steer"
 	if [ "$mode" != kernel ]; then
 		ps_ steer "$port" --proto udp --watch --interval 0.1 >"$DIR/$name.watch" 2>&1 &
 		echo $! >"$DIR/$name.watchpid"
@@ -242,7 +244,8 @@ assert r['udp_flow_member_closed'] == 0 and r['fallback_empty_slot'] == 0, r"
 	set -- $k
 	check "kernel default: sessions break ($4 of $2)" test "$4" -gt 0
 	set -- $d
-	check "per-datagram round-robin: nearly every session breaks ($4 of $2)" test "$4" -ge $(($2 * 9 / 10))
+	check "per-datagram round-robin: nearly every session breaks ($4 of $2; steer: $(tr '\n' ' ' <"$DIR/rd.steer"))" \
+		test "$4" -ge $(($2 * 9 / 10))
 }
 
 # quic_case NAME -q ARG STEERARGS…: workers issuing IDs; 100 connections
