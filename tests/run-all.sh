@@ -6,8 +6,9 @@
 # summary counts as one failure.
 #
 # Each runs under a time limit (timeout -k 10): TEST_TIMEOUT seconds (default
-# 300), or what a suite's own "# timeout: N" line says; under an ASan build
-# (make asan) limits are tripled. An overrun is a failure naming the suite.
+# 300), or what a suite's own "# timeout: N" line says, times TEST_TIME_SCALE
+# (default 1; make vmtest's guests: 3, qemu TCG is ~5x slower); under an ASan
+# build (make asan) tripled again. An overrun is a failure naming the suite.
 #
 #   SUITES="steer cli test_model"  run only these (a suite by its name, with
 #                                  or without test_ and .sh; a program by
@@ -16,8 +17,8 @@ set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0 skipped=0 failed=()
 LIMIT=${TEST_TIMEOUT:-300}
-SCALE=1
-grep -q __asan_init "${PS:-build/portscope}" 2>/dev/null && SCALE=3
+SCALE=${TEST_TIME_SCALE:-1}
+grep -q __asan_init "${PS:-build/portscope}" 2>/dev/null && SCALE=$((SCALE * 3))
 
 count() {	# name, output file, exit status
 	local p f s

@@ -14,6 +14,7 @@
 #                installing through qemu's user network)
 #   VM_ACCEL     kvm or tcg (default: KVM when it boots a kernel, else TCG)
 #   VM_TIMEOUT   seconds per kernel (default 3600)
+#   VM_TIME_SCALE  make test's suite time limits in the guest, times this (3)
 #   VM_JOB       a script to run in the guest (in /src, the host's build
 #                copied) instead of the tests
 #
@@ -58,6 +59,8 @@ flock -u 9
 # ignored), the host's build for the full root, and the job.
 src=$run/src
 mkdir -p "$src"
+# make test's suite time limits in the guest (a hang is still a failure)
+tscale=${VM_TIME_SCALE:-3}
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$src"
 if [ -n "${VM_JOB:-}" ]; then
 	tar -cf - --exclude=build/vm build | tar -xf - -C "$src"
@@ -66,10 +69,10 @@ elif [ "$rootf" = minbase ]; then
 	# the guest resolves the mirror as the host does (qemu's user network
 	# forwards the connection, not every resolver setup)
 	getent hosts "$(vm_mirror | sed -E 's|^[a-z]+://([^/:]+).*|\1|')" >"$src/vm-hosts"
-	echo 'cat /src/vm-hosts >>/etc/hosts; cd /src && sudo CI=true make test' >"$src/vm-job.sh"
+	echo "cat /src/vm-hosts >>/etc/hosts; cd /src && sudo CI=true TEST_TIME_SCALE=$tscale make test" >"$src/vm-job.sh"
 elif [ "$tests" = all ]; then
 	tar -cf - --exclude=build/vm build | tar -xf - -C "$src"
-	echo 'cd /src && CI=true make test' >"$src/vm-job.sh"
+	echo "cd /src && CI=true TEST_TIME_SCALE=$tscale make test" >"$src/vm-job.sh"
 else
 	tar -cf - --exclude=build/vm build | tar -xf - -C "$src"
 	IFS=';' read -ra specs <<<"$tests"
