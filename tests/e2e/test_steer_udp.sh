@@ -178,7 +178,8 @@ PY
 # portscope shows 0 flows on it (kernel default: 3 s later). Prints the
 # clients' line, "waited S" and "drops D" (full socket buffers meanwhile).
 restart_run() {
-	local name=$1 mode=$2 port=$((19910 + $(cksum <<<"$name" | cut -d' ' -f1) % 80)) w0 t waited=-1 drops
+	local name=$1 mode=$2 port w0 t waited=-1 drops
+	port=$((19910 + $(cksum <<<"$name" | cut -d' ' -f1) % 80))	# its own (after the local: name set)
 	workers "$name" -p "$port" -a 127.0.0.1 -w 3
 	w0=$(pids "$name" | head -1)
 	# what steer said, and its status (the check names a steer that failed)
