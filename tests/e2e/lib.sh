@@ -179,6 +179,14 @@ ns_kill() {
 	return 0
 }
 
+# stop_pid PID: SIGTERM a process this shell started in the background, and
+# wait until it is gone
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 # running REGEX: a process whose command line or name (comm, as set by
 # prctl PR_SET_NAME) matches; pgrep without procps, which a minimal Debian
 # lacks

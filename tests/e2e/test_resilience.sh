@@ -134,7 +134,10 @@ kill_cycle() {
 	local name=$1 port=$2 steer=$3 i c cpids=()
 	start "$name" -p "$port" -w 4
 	if [ "$steer" = 1 ]; then
-		ps_ steer "$port" --policy round-robin --watch --interval 50ms >/dev/null 2>&1 &
+		# nsenter, not ps_: a function put in the background is a subshell,
+		# and killing $! would leave portscope running
+		nsenter --net=/run/netns/"$NS" "$PS" steer "$port" --policy round-robin --watch --interval 50ms \
+			>/dev/null 2>&1 &
 		echo $! >"$DIR/$name.watch"
 		sleep 0.3
 	fi
@@ -149,7 +152,7 @@ kill_cycle() {
 		sleep 1
 	done
 	wait "${cpids[@]}"
-	[ "$steer" = 1 ] && kill "$(cat "$DIR/$name.watch")"
+	[ "$steer" = 1 ] && stop_pid "$(cat "$DIR/$name.watch")"
 	stop "$name"
 	awk '{ok += $2; f += $4} END {print ok, f}' "$DIR/$name".c.*
 }

@@ -506,7 +506,10 @@ restart_cycle() {
 	start_server "$name" -p "$port" -w 4 -g 200
 	master=$(cat "$DIR/$name.master")
 	if [ "$steer" = 1 ]; then
-		ps_ steer "$port" --policy round-robin --watch --interval 50ms >/dev/null 2>&1 &
+		# nsenter, not ps_: a function put in the background is a subshell,
+		# and killing $! would leave portscope running
+		nsenter --net=/run/netns/"$NS" "$PS" steer "$port" --policy round-robin --watch --interval 50ms \
+			>/dev/null 2>&1 &
 		SERVERS+=($!)
 		echo $! >"$DIR/$name.watch"
 		sleep 0.3
@@ -527,7 +530,7 @@ restart_cycle() {
 		sleep 0.8
 	done
 	wait "${cpids[@]}"
-	[ "$steer" = 1 ] && kill "$(cat "$DIR/$name.watch")"
+	[ "$steer" = 1 ] && stop_pid "$(cat "$DIR/$name.watch")"
 	stop_server "$name"
 	# one line: the sums of the 16 clients
 	awk '{for (i = 2; i <= NF; i += 2) s[i] += $i} END {

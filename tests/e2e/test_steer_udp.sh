@@ -189,7 +189,11 @@ restart_run() {
 	esac >"$DIR/$name.steer" 2>&1
 	echo "exit $?" >>"$DIR/$name.steer"
 	if [ "$mode" != kernel ]; then
-		ps_ steer "$port" --proto udp --watch --interval 0.1 >"$DIR/$name.watch" 2>&1 &
+		# nsenter, not ps_: a function put in the background is a subshell,
+		# and killing $! would leave portscope running (it would go on
+		# steering the port's next group)
+		nsenter --net=/run/netns/"$NS" "$PS" steer "$port" --proto udp --watch --interval 0.1 \
+			>"$DIR/$name.watch" 2>&1 &
 		echo $! >"$DIR/$name.watchpid"
 	fi
 	drops=$(rcvbuf_drops)
@@ -212,7 +216,7 @@ restart_run() {
 	wait "$cpid"
 	drops=$(($(rcvbuf_drops) - drops))
 	status "$port" >"$DIR/$name.status" 2>/dev/null
-	[ -f "$DIR/$name.watchpid" ] && kill "$(cat "$DIR/$name.watchpid")" 2>/dev/null
+	[ -f "$DIR/$name.watchpid" ] && stop_pid "$(cat "$DIR/$name.watchpid")"
 	stop_workers "$name"
 	echo "$(cat "$DIR/$name.client") waited $waited drops $drops"
 }
